@@ -1,0 +1,5 @@
+import sys
+
+from edgekit.cli.main import main
+
+sys.exit(main())
