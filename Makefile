@@ -41,7 +41,7 @@ test-py: setup
 test: setup $(TEST_TARGETS) lint test-py
 
 lint: $(STAMPS)/venv
-	$(VENV)/bin/ruff check edgekit tests bench apps converters
+	$(VENV)/bin/ruff check $(wildcard edgekit tests bench apps converters)
 
 clean:
 	rm -rf build
