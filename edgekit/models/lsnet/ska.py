@@ -1,0 +1,58 @@
+"""Small-Kernel Aggregation (SKA): a per-pixel, input-dependent KxK kernel shared across channel groups.
+
+For input x (N, C, H, W) and weights w (N, Cw, K*K, H, W) with C = G * Cw, channel c uses the weights of
+weight channel c % Cw:
+
+    out[n, c, i, j] = sum_{a,b} x[n, c, i + a - p, j + b - p] * w[n, c % Cw, a*K + b, i, j]   (zero padding)
+
+The published operator is a Triton GPU kernel. `ska` computes the same thing from ops every CPU target
+delegates: one zero pad, K*K shifted slices of x, each times a broadcast slice of w, summed. It takes the
+weights "tap-major" — (N, K*K*Cw, H, W), channel k*Cw + j = tap k of weight channel j — so each tap's
+weights are one contiguous channel slice (XNNPACK slices only with stride 1) and every tensor stays 4-D.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def ska(x: torch.Tensor, w_tap_major: torch.Tensor, kernel_size: int = 3) -> torch.Tensor:
+    """Exportable SKA. x: (N, C, H, W); w_tap_major: (N, K*K*Cw, H, W) with C a multiple of Cw."""
+    _, c, h, wd = x.shape
+    k = kernel_size
+    taps = k * k
+    cw = w_tap_major.shape[1] // taps
+    if cw * taps != w_tap_major.shape[1] or cw == 0 or c % cw:
+        raise ValueError(f"SKA: {w_tap_major.shape[1]} weight channels do not fit {k}x{k} taps, {c} channels")
+    groups = c // cw
+    pad = k // 2
+    xp = F.pad(x, (pad, pad, pad, pad))
+    out = None
+    for tap in range(taps):
+        dy, dx = divmod(tap, k)
+        shifted = xp[:, :, dy:dy + h, dx:dx + wd]
+        weight = w_tap_major[:, tap * cw:(tap + 1) * cw]
+        if groups > 1:  # channel c uses weight channel c % Cw: repeat the Cw weights G times
+            weight = torch.cat([weight] * groups, dim=1)
+        term = shifted * weight
+        out = term if out is None else out + term
+    return out
+
+
+def to_tap_major(w: torch.Tensor) -> torch.Tensor:
+    """(N, Cw, K*K, H, W) -> (N, K*K*Cw, H, W), tap-major."""
+    n, cw, taps, h, wd = w.shape
+    return w.permute(0, 2, 1, 3, 4).reshape(n, taps * cw, h, wd)
+
+
+def ska_reference(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Straightforward unfold-based SKA in the published layout: w (N, Cw, K*K, H, W)."""
+    n, c, h, wd = x.shape
+    _, cw, taps, _, _ = w.shape
+    k = math.isqrt(taps)
+    cols = F.unfold(x, k, padding=k // 2).view(n, c, taps, h, wd)
+    w_per_channel = w.repeat(1, c // cw, 1, 1, 1)  # channel c -> weight channel c % Cw
+    return (cols * w_per_channel).sum(dim=2)
