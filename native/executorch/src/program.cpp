@@ -1,0 +1,308 @@
+#include "program.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+
+#include "edgekit/edgekit.h"
+#include "f32-dwconv-chw/f32-dwconv-chw.h"
+#include "f32-eltwise-chw/f32-eltwise-chw.h"
+#include "threadpool.h"
+
+namespace edgekit_et {
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+constexpr int32_t kColumnTile = 16;  // N slices stay multiples of a vector tile
+
+bool fail(std::string* error, const std::string& msg) {
+  if (error) *error = msg;
+  return false;
+}
+
+std::string op_name(uint32_t i) { return "op " + std::to_string(i); }
+
+bool same_shape(const ValueInfo& a, const ValueInfo& b) {
+  return a.C == b.C && a.H == b.H && a.W == b.W && a.dtype == b.dtype;
+}
+
+bool valid_clamp(const float* fp) {
+  return !std::isnan(fp[0]) && !std::isnan(fp[1]) && fp[0] <= fp[1];
+}
+
+// Splits [0, n) into about `parts` ranges whose starts are multiples of `tile`.
+struct Ranges {
+  int64_t n, step;
+  int count;
+  Ranges(int64_t n_, int parts, int64_t tile) : n(n_) {
+    int64_t per = (n + parts - 1) / parts;
+    step = ((per + tile - 1) / tile) * tile;
+    if (step <= 0) step = tile;
+    count = static_cast<int>((n + step - 1) / step);
+  }
+  int64_t begin(int i) const { return i * step; }
+  int64_t end(int i) const { return (i + 1) * step < n ? (i + 1) * step : n; }
+};
+
+}  // namespace
+
+Program::~Program() {
+  for (auto& op : ops_)
+    if (op.weights) ek_weights_close(op.weights);
+  for (auto* s : slots_) std::free(s);
+  std::free(blob_);
+}
+
+std::unique_ptr<Program> Program::parse(const void* blob, size_t size, std::string* error) {
+  if (blob == nullptr || size < sizeof(ekx_header)) {
+    fail(error, "blob shorter than its header");
+    return nullptr;
+  }
+  std::unique_ptr<Program> p(new Program());
+  p->blob_ = static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) / 64 * 64));
+  if (!p->blob_) {
+    fail(error, "out of memory");
+    return nullptr;
+  }
+  std::memcpy(p->blob_, blob, size);
+  p->size_ = size;
+  if (!p->validate(error)) return nullptr;
+  return p;
+}
+
+bool Program::validate(std::string* error) {
+  ekx_header h;
+  std::memcpy(&h, blob_, sizeof h);
+  if (std::memcmp(h.magic, EKX_MAGIC, 4) != 0) return fail(error, "not an edgekit delegate blob (bad magic)");
+  if (h.version != EKX_VERSION)
+    return fail(error, "delegate blob version " + std::to_string(h.version) + " not supported (this library reads " +
+                           std::to_string(EKX_VERSION) + "): re-export the model with this edgekit");
+  if (h.header_size != sizeof(ekx_header)) return fail(error, "bad header size");
+  if (h.num_values == 0 || h.num_values > EKX_MAX_VALUES) return fail(error, "bad value count");
+  if (h.num_ops == 0 || h.num_ops > EKX_MAX_OPS) return fail(error, "bad op count");
+  if (h.num_inputs == 0 || h.num_inputs > h.num_values || h.num_outputs == 0 || h.num_outputs > h.num_values)
+    return fail(error, "bad input/output count");
+  if (h.num_slots > h.num_values) return fail(error, "bad slot count");
+
+  // Table sizes: all counts are <= 4096, so these cannot overflow.
+  uint64_t off = sizeof(ekx_header);
+  const uint64_t values_off = off;
+  off += uint64_t{h.num_values} * sizeof(ekx_value_rec);
+  const uint64_t ids_off = off;
+  off += uint64_t{h.num_inputs + h.num_outputs} * 4;
+  off = (off + 7) / 8 * 8;
+  const uint64_t ops_off = off;
+  off += uint64_t{h.num_ops} * sizeof(ekx_op_rec);
+  if (off > size_) return fail(error, "blob truncated: tables end past its size");
+
+  values_.resize(h.num_values);
+  for (uint32_t i = 0; i < h.num_values; i++) {
+    ekx_value_rec r;
+    std::memcpy(&r, blob_ + values_off + i * sizeof r, sizeof r);
+    if (r.dtype != EKX_F32 && r.dtype != EKX_QS8) return fail(error, "value " + std::to_string(i) + ": bad dtype");
+    if (r.C < 1 || r.H < 1 || r.W < 1 || r.C > EKX_MAX_DIM || r.H > EKX_MAX_DIM || r.W > EKX_MAX_DIM)
+      return fail(error, "value " + std::to_string(i) + ": bad shape");
+    if (int64_t{r.C} * r.H * r.W > EKX_MAX_ELEMENTS) return fail(error, "value " + std::to_string(i) + ": too large");
+    if (r.slot < -1 || r.slot >= static_cast<int32_t>(h.num_slots))
+      return fail(error, "value " + std::to_string(i) + ": bad slot");
+    if (r.dtype == EKX_QS8 && (!(r.scale > 0.0f) || !std::isfinite(r.scale) || r.zero_point < -128 || r.zero_point > 127))
+      return fail(error, "value " + std::to_string(i) + ": bad quantization");
+    values_[i] = ValueInfo{r.dtype, r.C, r.H, r.W, r.scale, r.zero_point, r.slot};
+  }
+
+  std::vector<uint8_t> role(h.num_values, 0);  // 1 input, 2 output
+  for (uint32_t i = 0; i < h.num_inputs + h.num_outputs; i++) {
+    uint32_t id;
+    std::memcpy(&id, blob_ + ids_off + 4 * i, 4);
+    if (id >= h.num_values || values_[id].slot != -1 || role[id] != 0)
+      return fail(error, "bad input/output value id");
+    role[id] = i < h.num_inputs ? 1 : 2;
+    (i < h.num_inputs ? inputs_ : outputs_).push_back(id);
+  }
+
+  // Ops: every read sees a defined value that still owns its slot; every value is written once.
+  std::vector<uint8_t> defined(h.num_values, 0);
+  for (uint32_t id : inputs_) defined[id] = 1;
+  std::vector<uint32_t> slot_owner(h.num_slots, kNone);
+  slot_bytes_.assign(h.num_slots, 0);
+  ops_.resize(h.num_ops);
+  for (uint32_t i = 0; i < h.num_ops; i++) {
+    OpInfo& op = ops_[i];
+    std::memcpy(&op.rec, blob_ + ops_off + i * sizeof(ekx_op_rec), sizeof(ekx_op_rec));
+    const ekx_op_rec& r = op.rec;
+    const bool binary = r.kind == EKX_OP_ADD;
+    if (r.in0 >= h.num_values || r.out >= h.num_values) return fail(error, op_name(i) + ": bad value id");
+    if (binary ? r.in1 >= h.num_values : r.in1 != kNone) return fail(error, op_name(i) + ": bad second input");
+    for (uint32_t in : {r.in0, r.in1}) {
+      if (in == kNone) continue;
+      if (!defined[in]) return fail(error, op_name(i) + ": reads a value before it is written");
+      const int32_t s = values_[in].slot;
+      if (s >= 0 && slot_owner[s] != in) return fail(error, op_name(i) + ": reads a clobbered slot");
+    }
+    if (defined[r.out] || role[r.out] == 1) return fail(error, op_name(i) + ": writes a value twice");
+    const int32_t os = values_[r.out].slot;
+    if (os >= 0 && ((values_[r.in0].slot == os) || (r.in1 != kNone && values_[r.in1].slot == os)))
+      return fail(error, op_name(i) + ": output aliases an input");
+    if (r.data_off > size_ || r.data_len > size_ - r.data_off || r.data_off % 64 != 0)
+      return fail(error, op_name(i) + ": data out of bounds");
+    op.data = r.data_len ? blob_ + r.data_off : nullptr;
+    if (!validate_op(op, error)) {
+      if (error) *error = op_name(i) + ": " + *error;
+      return false;
+    }
+    defined[r.out] = 1;
+    if (os >= 0) {
+      slot_owner[os] = r.out;
+      if (values_[r.out].bytes() > slot_bytes_[os]) slot_bytes_[os] = values_[r.out].bytes();
+    }
+  }
+  for (uint32_t id : outputs_)
+    if (!defined[id]) return fail(error, "an output is never written");
+
+  for (size_t s = 0; s < slot_bytes_.size(); s++) {
+    void* mem = std::aligned_alloc(64, (slot_bytes_[s] + 63) / 64 * 64 + 64);
+    if (!mem) return fail(error, "out of memory");
+    slots_.push_back(static_cast<uint8_t*>(mem));
+  }
+  return true;
+}
+
+bool Program::validate_op(OpInfo& op, std::string* error) {
+  const ekx_op_rec& r = op.rec;
+  const ValueInfo& x = values_[r.in0];
+  const ValueInfo& y = values_[r.out];
+  if (x.dtype != y.dtype) return fail(error, "input and output dtypes differ");
+  if (x.dtype != EKX_F32 && r.kind != EKX_OP_CONV1X1) return fail(error, "int8 is supported for 1x1 convolutions only");
+  if (r.kind != EKX_OP_CONV1X1 && r.kind != EKX_OP_DWCONV && r.data_len != 0)
+    return fail(error, "unexpected data");
+  switch (r.kind) {
+    case EKX_OP_CONV1X1: {
+      if (x.H != y.H || x.W != y.W) return fail(error, "1x1 convolution changes the spatial size");
+      if (!valid_clamp(r.fp)) return fail(error, "bad clamp");
+      ek_status st = ek_weights_open(op.data, r.data_len, &op.weights);
+      if (st != EK_OK) return fail(error, std::string("packed weights rejected: ") + ek_status_str(st));
+      ek_weights_info info;
+      if (ek_weights_info_get(op.weights, &info) != EK_OK) return fail(error, "packed weights unreadable");
+      if (info.K != x.C || info.M != y.C) return fail(error, "packed weights do not match the channel counts");
+      if (info.dtype != (x.dtype == EKX_F32 ? EK_DTYPE_F32 : EK_DTYPE_QS8))
+        return fail(error, "packed weights have the wrong dtype");
+      if (x.dtype == EKX_QS8 && (r.fp[0] < -128.0f || r.fp[1] > 127.0f)) return fail(error, "bad int8 clamp");
+      return true;
+    }
+    case EKX_OP_DWCONV: {
+      const int32_t kh = r.ip[0], kw = r.ip[1], sh = r.ip[2], sw = r.ip[3];
+      const int32_t pt = r.ip[4], pl = r.ip[5], pb = r.ip[6], pr = r.ip[7];
+      if (kh < 1 || kw < 1 || kh > 16 || kw > 16 || sh < 1 || sw < 1 || sh > 4 || sw > 4)
+        return fail(error, "bad depthwise kernel or stride");
+      if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt >= kh || pb >= kh || pl >= kw || pr >= kw)
+        return fail(error, "bad depthwise padding");
+      if (x.C != y.C) return fail(error, "depthwise convolution changes the channel count");
+      const int64_t eh = int64_t{x.H} + pt + pb - kh, ew = int64_t{x.W} + pl + pr - kw;
+      if (eh < 0 || ew < 0 || eh / sh + 1 != y.H || ew / sw + 1 != y.W)
+        return fail(error, "depthwise output size does not match its geometry");
+      if (r.data_len != (uint64_t{static_cast<uint32_t>(x.C)} * kh * kw + x.C) * 4)
+        return fail(error, "depthwise weights have the wrong size");
+      if (!valid_clamp(r.fp)) return fail(error, "bad clamp");
+      return true;
+    }
+    case EKX_OP_ADD:
+      if (!same_shape(x, y) || !same_shape(values_[r.in1], y)) return fail(error, "add operands differ in shape");
+      return valid_clamp(r.fp) ? true : fail(error, "bad clamp");
+    case EKX_OP_CLAMP:
+      if (!same_shape(x, y)) return fail(error, "clamp changes the shape");
+      return valid_clamp(r.fp) ? true : fail(error, "bad clamp");
+    case EKX_OP_HARDSWISH:
+      return same_shape(x, y) ? true : fail(error, "hardswish changes the shape");
+    case EKX_OP_GAVGPOOL:
+      return (x.C == y.C && y.H == 1 && y.W == 1) ? true : fail(error, "bad global pool shape");
+    default:
+      return fail(error, "unknown op kind " + std::to_string(r.kind));
+  }
+}
+
+int Program::execute(const void* const* inputs, void* const* outputs, ThreadPool& pool) {
+  std::vector<void*> ptr(values_.size(), nullptr);
+  for (size_t i = 0; i < inputs_.size(); i++) ptr[inputs_[i]] = const_cast<void*>(inputs[i]);
+  for (size_t i = 0; i < outputs_.size(); i++) ptr[outputs_[i]] = outputs[i];
+  for (size_t v = 0; v < values_.size(); v++)
+    if (values_[v].slot >= 0) ptr[v] = slots_[values_[v].slot];
+  for (const OpInfo& op : ops_) {
+    int st = run_op(op, ptr, pool);
+    if (st != 0) return st;
+  }
+  return 0;
+}
+
+int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool) {
+  const ekx_op_rec& r = op.rec;
+  const ValueInfo& x = values_[r.in0];
+  const ValueInfo& y = values_[r.out];
+  const int threads = pool.threads();
+  switch (r.kind) {
+    case EKX_OP_CONV1X1: {
+      const int32_t N = x.H * x.W;
+      Ranges cols(N, threads, kColumnTile);
+      std::atomic<int> status{0};
+      if (x.dtype == EKX_F32) {
+        const float* X = static_cast<const float*>(ptr[r.in0]);
+        float* Y = static_cast<float*>(ptr[r.out]);
+        const ek_f32_params params{r.fp[0], r.fp[1]};
+        pool.run(cols.count, [&](int i) {
+          const int64_t n0 = cols.begin(i);
+          ek_status st = ek_gspmm_f32(op.weights, static_cast<int32_t>(cols.end(i) - n0), X + n0, N, Y + n0, N, &params);
+          if (st != EK_OK) status.store(st);
+        });
+      } else {
+        const int8_t* X = static_cast<const int8_t*>(ptr[r.in0]);
+        int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
+        const ek_qs8_params params{x.zero_point, x.scale, y.zero_point, y.scale,
+                                   static_cast<int8_t>(std::lrintf(r.fp[0])), static_cast<int8_t>(std::lrintf(r.fp[1]))};
+        pool.run(cols.count, [&](int i) {
+          const int64_t n0 = cols.begin(i);
+          ek_status st = ek_gspmm_qs8(op.weights, static_cast<int32_t>(cols.end(i) - n0), X + n0, N, Y + n0, N, &params);
+          if (st != EK_OK) status.store(st);
+        });
+      }
+      return status.load();
+    }
+    case EKX_OP_DWCONV: {
+      const ek_dwconv_geom g{x.H, x.W, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+      const float* X = static_cast<const float*>(ptr[r.in0]);
+      float* Y = static_cast<float*>(ptr[r.out]);
+      const float* w = reinterpret_cast<const float*>(op.data);
+      const float* bias = w + int64_t{x.C} * g.kh * g.kw;
+      Ranges chans(x.C, threads * 2, 1);
+      pool.run(chans.count, [&](int i) {
+        for (int64_t c = chans.begin(i); c < chans.end(i); c++)
+          ek_f32_dwconv_chw(&g, X + c * x.H * x.W, w + c * g.kh * g.kw, bias[c], Y + c * y.H * y.W, r.fp[0], r.fp[1]);
+      });
+      return 0;
+    }
+    case EKX_OP_ADD:
+    case EKX_OP_CLAMP:
+    case EKX_OP_HARDSWISH: {
+      const float* A = static_cast<const float*>(ptr[r.in0]);
+      const float* B = r.in1 == kNone ? nullptr : static_cast<const float*>(ptr[r.in1]);
+      float* Y = static_cast<float*>(ptr[r.out]);
+      Ranges elems(y.numel(), threads, 64);
+      pool.run(elems.count, [&](int i) {
+        const int64_t b = elems.begin(i);
+        const size_t n = static_cast<size_t>(elems.end(i) - b);
+        if (r.kind == EKX_OP_ADD) ek_f32_add_clamp(n, A + b, B + b, Y + b, r.fp[0], r.fp[1]);
+        else if (r.kind == EKX_OP_CLAMP) ek_f32_clamp(n, A + b, Y + b, r.fp[0], r.fp[1]);
+        else ek_f32_hardswish(n, A + b, Y + b);
+      });
+      return 0;
+    }
+    case EKX_OP_GAVGPOOL:
+      ek_f32_gavgpool_chw(static_cast<size_t>(x.C), static_cast<size_t>(x.H) * x.W,
+                          static_cast<const float*>(ptr[r.in0]), static_cast<float*>(ptr[r.out]));
+      return 0;
+    default:
+      return EK_ERR_ARG;
+  }
+}
+
+}  // namespace edgekit_et

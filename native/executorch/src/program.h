@@ -1,0 +1,64 @@
+// A validated edgekit delegate program (program_format.h) and its CHW interpreter.
+// No ExecuTorch dependency: the backend, the runner's self-checks and the fuzzer share it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "program_format.h"
+
+struct ek_weights;
+
+namespace edgekit_et {
+
+class ThreadPool;
+
+struct ValueInfo {
+  uint32_t dtype;
+  int32_t C, H, W;
+  float scale;
+  int32_t zero_point;
+  int32_t slot;
+  int64_t numel() const { return int64_t{C} * H * W; }
+  size_t bytes() const { return static_cast<size_t>(numel()) * (dtype == EKX_F32 ? 4 : 1); }
+};
+
+struct OpInfo {
+  ekx_op_rec rec;
+  const uint8_t* data = nullptr;  // inside the program's own aligned copy of the blob
+  ek_weights* weights = nullptr;  // CONV1X1 only
+};
+
+class Program {
+ public:
+  ~Program();
+  // Copies and validates the blob completely; on failure returns null and says why in *error.
+  static std::unique_ptr<Program> parse(const void* blob, size_t size, std::string* error);
+
+  size_t num_inputs() const { return inputs_.size(); }
+  size_t num_outputs() const { return outputs_.size(); }
+  const ValueInfo& input(size_t i) const { return values_[inputs_[i]]; }
+  const ValueInfo& output(size_t i) const { return values_[outputs_[i]]; }
+
+  // inputs[i] / outputs[i]: CHW buffers of input(i) / output(i). Returns 0 or an ek_status.
+  int execute(const void* const* inputs, void* const* outputs, ThreadPool& pool);
+
+ private:
+  Program() = default;
+  bool validate(std::string* error);
+  bool validate_op(OpInfo& op, std::string* error);
+  int run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool);
+
+  uint8_t* blob_ = nullptr;  // 64-byte aligned copy
+  size_t size_ = 0;
+  std::vector<ValueInfo> values_;
+  std::vector<uint32_t> inputs_, outputs_;
+  std::vector<OpInfo> ops_;
+  std::vector<size_t> slot_bytes_;
+  std::vector<uint8_t*> slots_;
+};
+
+}  // namespace edgekit_et

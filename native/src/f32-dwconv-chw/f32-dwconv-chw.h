@@ -1,0 +1,25 @@
+/* Depthwise 2D convolution on one CHW channel plane, fp32, fused bias and clamp. */
+#ifndef EDGEKIT_F32_DWCONV_CHW_H
+#define EDGEKIT_F32_DWCONV_CHW_H
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ek_dwconv_geom {
+  int32_t H, W;          /* input plane */
+  int32_t OH, OW;        /* output plane */
+  int32_t kh, kw;        /* kernel */
+  int32_t sh, sw;        /* stride */
+  int32_t pad_top, pad_left;
+} ek_dwconv_geom;
+
+/* y[OH x OW] = clamp(bias + sum_{ky,kx} w[ky*kw + kx] * x[oy*sh - pad_top + ky][ox*sw - pad_left + kx])
+ * with zero padding. x: H x W, y: OH x OW, both dense rows. The caller validated the geometry. */
+void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
+                       float* y, float out_min, float out_max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
