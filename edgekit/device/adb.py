@@ -12,21 +12,27 @@ programs bring their own loader (see the arm64 runner bundle), so Android's bion
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
-import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
-from edgekit.errors import EdgekitError, MissingDependencyError
+from edgekit.device.base import Transport
+from edgekit.device.errors import DeviceError, DeviceUnreachableError
+from edgekit.device.process import LineCallback, run_streaming
+from edgekit.errors import MissingDependencyError
 
 DEVICE_TMP = "/data/local/tmp"
 
 
-class AdbError(EdgekitError):
-    """adb answered, but the device or a command on it failed."""
+class AdbError(DeviceError):
+    """adb answered, but the URL, the device or a command on it is not usable."""
 
-    exit_code = 4
+
+class AdbNoDeviceError(AdbError, DeviceUnreachableError):
+    """No device with that serial answers over adb."""
 
 
 def parse_adb_url(url: str) -> str:
@@ -50,8 +56,10 @@ def find_adb() -> str:
     return adb
 
 
-class AdbDevice:
+class AdbDevice(Transport):
     """One Android device reached through the adb client; each call is one adb process."""
+
+    python = ""  # Android has no Python: profiles run the self-contained edgekit-run bundle
 
     def __init__(self, url: str = "adb:", *, server_port: int | None = None,
                  connect_timeout: float = 15) -> None:
@@ -65,45 +73,42 @@ class AdbDevice:
     def _base(self) -> list[str]:
         return [self._adb, *self._server, *(["-s", self.serial] if self.serial else [])]
 
-    def _adb_call(self, args: list[str], timeout: float, what: str) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run([*self._base(), *args], capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise AdbError(f"{what} on {self.url} did not finish within {timeout:g} s",
-                           hint="check the device screen for an authorization prompt, or raise --timeout"
-                           ) from None
+    def _adb_call(self, args: list[str], timeout: float | None, what: str,
+                  on_stderr_line: LineCallback | None = None) -> tuple[int, str, str]:
+        return run_streaming([*self._base(), *args], timeout=timeout, on_stderr_line=on_stderr_line,
+                             what=f"{what} on {self.url}")
 
     def _check_device(self, timeout: float) -> None:
-        proc = self._adb_call(["get-state"], timeout, "adb get-state")
-        state = proc.stdout.strip()
-        if proc.returncode == 0 and state == "device":
+        rc, out, err = self._adb_call(["get-state"], timeout, "adb get-state")
+        state = out.strip()
+        if rc == 0 and state == "device":
             return
-        reason = (proc.stderr.strip() or state or "no answer").splitlines()[-1].removeprefix("error: ")
+        reason = (err.strip() or state or "no answer").splitlines()[-1].removeprefix("error: ")
         target = f"device {self.serial!r}" if self.serial else "an Android device"
         if "unauthorized" in reason:
             hint = "accept the USB debugging prompt on the phone"
         else:
             hint = "connect it with USB debugging on, then check `adb devices`"
-        raise AdbError(f"no answer from {target} over adb ({reason})", hint=hint)
+        raise AdbNoDeviceError(f"no answer from {target} over adb ({reason})", hint=hint)
 
-    def run(self, argv: list[str], timeout: float = 600) -> tuple[int, str, str]:
+    def run(self, argv: Sequence[str], timeout: float | None = 600, *,
+            on_stderr_line: LineCallback | None = None) -> tuple[int, str, str]:
         """Run argv in `adb shell` (shell protocol v2: real exit code, separate stderr)."""
-        proc = self._adb_call(["shell", shlex.join(argv)], timeout, f"`{shlex.join(argv)[:60]}`")
-        return proc.returncode, proc.stdout, proc.stderr
+        cmd = shlex.join(list(argv))
+        return self._adb_call(["shell", cmd], timeout, f"`{cmd[:60]}`", on_stderr_line)
 
     def push(self, local: str | os.PathLike[str], remote: str) -> None:
         if not Path(local).exists():
             raise AdbError(f"cannot push {local}: no such file or directory")
-        proc = self._adb_call(["push", str(local), remote], 600, f"adb push {Path(local).name}")
-        if proc.returncode != 0:
-            raise AdbError(f"adb push {local} -> {remote} failed: {_last_line(proc)}")
+        rc, out, err = self._adb_call(["push", str(local), remote], 600, f"adb push {Path(local).name}")
+        if rc != 0:
+            raise AdbError(f"adb push {local} -> {remote} failed: {_last_line(rc, out, err)}")
 
     def pull(self, remote: str, local: str | os.PathLike[str]) -> None:
         Path(local).parent.mkdir(parents=True, exist_ok=True)
-        proc = self._adb_call(["pull", remote, str(local)], 600, f"adb pull {remote}")
-        if proc.returncode != 0:
-            raise AdbError(f"adb pull {remote} failed: {_last_line(proc)}")
+        rc, out, err = self._adb_call(["pull", remote, str(local)], 600, f"adb pull {remote}")
+        if rc != 0:
+            raise AdbError(f"adb pull {remote} failed: {_last_line(rc, out, err)}")
 
     def tempdir(self) -> str:
         rc, out, err = self.run(["mktemp", "-d", f"{DEVICE_TMP}/edgekit.XXXXXX"], timeout=30)
@@ -117,15 +122,11 @@ class AdbDevice:
     def close(self) -> None:
         dirs, self._tempdirs = self._tempdirs, []
         if dirs:
-            self.run(["rm", "-rf", *dirs], timeout=60)
-
-    def __enter__(self) -> AdbDevice:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+            with contextlib.suppress(DeviceError):  # best effort: the phone may be unplugged by now
+                self.run(["rm", "-rf", *dirs], timeout=60)
 
 
-def _last_line(proc: subprocess.CompletedProcess[str]) -> str:
-    text = (proc.stderr or proc.stdout).strip()
-    return text.splitlines()[-1] if text else f"exit code {proc.returncode}"
+
+def _last_line(rc: int, out: str, err: str) -> str:
+    text = (err or out).strip()
+    return text.splitlines()[-1] if text else f"exit code {rc}"

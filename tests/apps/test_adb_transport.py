@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from edgekit.device import DeviceUnreachableError, connect
 from edgekit.device.adb import AdbDevice, AdbError, parse_adb_url
 from edgekit.errors import EdgekitError, MissingDependencyError
 
@@ -59,3 +60,12 @@ def test_unknown_serial_is_reported_by_the_real_adb(adb_port):
 def test_no_device_attached_at_all(adb_port):
     with pytest.raises(AdbError, match=r"no answer from an Android device over adb \(.*no devices"):
         AdbDevice("adb:", server_port=adb_port)
+
+
+@needs_adb
+def test_connect_url_reaches_the_adb_transport(adb_port, monkeypatch):
+    # connect() is what `edgekit profile --device adb:...` uses; the private server port goes through
+    # ADB_SERVER_SOCKET, which the real adb client honours.
+    monkeypatch.setenv("ADB_SERVER_SOCKET", f"tcp:localhost:{adb_port}")
+    with pytest.raises(DeviceUnreachableError, match="no answer from device 'edgekit-absent'"):
+        connect("adb:edgekit-absent")
