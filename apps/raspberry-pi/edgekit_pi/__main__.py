@@ -1,0 +1,5 @@
+import sys
+
+from edgekit_pi.app import main
+
+sys.exit(main())
