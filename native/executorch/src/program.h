@@ -42,6 +42,11 @@ class Program {
   size_t num_outputs() const { return outputs_.size(); }
   const ValueInfo& input(size_t i) const { return values_[inputs_[i]]; }
   const ValueInfo& output(size_t i) const { return values_[outputs_[i]]; }
+  int64_t max_value_elements() const {
+    int64_t m = 0;
+    for (const auto& v : values_) m = v.numel() > m ? v.numel() : m;
+    return m;
+  }
 
   // inputs[i] / outputs[i]: CHW buffers of input(i) / output(i). Returns 0 or an ek_status.
   int execute(const void* const* inputs, void* const* outputs, ThreadPool& pool);

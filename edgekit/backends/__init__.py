@@ -1,0 +1,1 @@
+"""Runtime backends edgekit adds to third-party runtimes (ExecuTorch)."""

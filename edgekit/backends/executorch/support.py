@@ -1,0 +1,117 @@
+"""Which edge-dialect nodes the backend can run, and how sparse a 1x1 convolution's weights are.
+
+The backend runs MobileNet chains in CHW: 1x1 convolutions (on the group-sparse kernels),
+depthwise 3x3/5x5 with stride 1 or 2, batch norm folded into the conv before it, add,
+ReLU/ReLU6/hardtanh/clamp, hardswish and global average pooling. Everything fp32, batch 1.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import torch
+from executorch.backends.transforms.utils import is_param_node
+from executorch.exir.dialects._ops import ops as exir_ops
+from torch.export import ExportedProgram
+from torch.fx import Node
+
+aten = exir_ops.edge.aten
+CONV = aten.convolution.default
+BATCH_NORM = aten._native_batch_norm_legit_no_training.default
+CLAMPS = {aten.relu.default, aten.hardtanh.default, aten.clamp.default}
+HARDSWISH = aten.hardswish.default
+ADD = aten.add.Tensor
+MEAN = aten.mean.dim
+ADAPTIVE_POOL = aten._adaptive_avg_pool2d.default
+GROUP_M_FOR_SPARSITY = 4  # the group shape the sparsity test counts in (4 output channels x 1 input)
+
+
+def _val(node: object) -> torch.Tensor | None:
+    return node.meta.get("val") if isinstance(node, Node) else None
+
+
+def is_chw_tensor(node: object) -> bool:
+    """A float32 batch-1 4D tensor (NCHW contiguous = CHW)."""
+    v = _val(node)
+    return isinstance(v, torch.Tensor) and v.dim() == 4 and v.shape[0] == 1 and v.dtype == torch.float32
+
+
+def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
+    """"pointwise", "depthwise" or None for a convolution node the backend cannot run."""
+    if node.target != CONV or len(node.args) < 9:
+        return None
+    x, w, b, stride, padding, dilation, transposed, _, groups = node.args[:9]
+    if not (is_chw_tensor(x) and is_chw_tensor(node)) or transposed or any(d != 1 for d in dilation):
+        return None
+    if not (isinstance(w, Node) and is_param_node(ep, w)) or (b is not None and not is_param_node(ep, b)):
+        return None
+    c_out, c_in_per_group, kh, kw = _val(w).shape
+    c_in = _val(x).shape[1]
+    if (kh, kw) == (1, 1) and groups == 1 and list(stride) == [1, 1] and list(padding) == [0, 0]:
+        return "pointwise"
+    depthwise = groups == c_in == c_out and c_in_per_group == 1
+    if depthwise and kh == kw and kh in (3, 5) and all(s in (1, 2) for s in stride) and all(
+        0 <= p < k for p, k in zip(padding, (kh, kw), strict=True)
+    ):
+        return "depthwise"
+    return None
+
+
+def supported(node: Node, ep: ExportedProgram) -> bool:
+    if node.op != "call_function":
+        return False
+    t = node.target
+    if t == CONV:
+        return conv_kind(node, ep) is not None
+    if t == BATCH_NORM:
+        src = node.args[0]
+        params_ok = all(isinstance(a, Node) and is_param_node(ep, a) for a in node.args[1:5])
+        only_value_used = all(u.target == operator.getitem and u.args[1] == 0 for u in node.users)
+        return (params_ok and only_value_used and isinstance(src, Node) and len(src.users) == 1
+                and src.op == "call_function" and conv_kind(src, ep) is not None)
+    if t == operator.getitem:
+        src = node.args[0]
+        return isinstance(src, Node) and src.target == BATCH_NORM and node.args[1] == 0 and supported(src, ep)
+    if t in CLAMPS or t == HARDSWISH:
+        return is_chw_tensor(node.args[0]) and is_chw_tensor(node)
+    if t == ADD:
+        a, b = node.args[:2]
+        return (is_chw_tensor(a) and is_chw_tensor(b) and _val(a).shape == _val(b).shape
+                and node.kwargs.get("alpha", 1) == 1)
+    if t == MEAN:
+        x = node.args[0]
+        dims = sorted(d % 4 for d in node.args[1]) if len(node.args) > 1 and node.args[1] else []
+        return is_chw_tensor(x) and dims == [2, 3] and node.kwargs.get("dtype") in (None, torch.float32)
+    if t == ADAPTIVE_POOL:
+        return is_chw_tensor(node.args[0]) and list(node.args[1]) == [1, 1]
+    return False
+
+
+def clamp_bounds(node: Node) -> tuple[float, float]:
+    if node.target == aten.relu.default:
+        return 0.0, float("inf")
+    lo = node.args[1] if len(node.args) > 1 else node.kwargs.get("min")
+    hi = node.args[2] if len(node.args) > 2 else node.kwargs.get("max")
+    if node.target == aten.hardtanh.default:
+        lo = -1.0 if lo is None else lo
+        hi = 1.0 if hi is None else hi
+    return (float("-inf") if lo is None else float(lo)), (float("inf") if hi is None else float(hi))
+
+
+def param_name(node: Node, ep: ExportedProgram) -> str | None:
+    """The state-dict name of a parameter/buffer/constant placeholder (stable across fake copies)."""
+    sig = ep.graph_signature
+    for table in (sig.inputs_to_parameters, sig.inputs_to_buffers, sig.inputs_to_lifted_tensor_constants):
+        if node.name in table:
+            return table[node.name]
+    return None
+
+
+def zero_group_fraction(weight: np.ndarray, group_m: int = GROUP_M_FOR_SPARSITY) -> tuple[int, int]:
+    """(zero groups, total groups) of an M x K matrix in groups of group_m output channels x 1."""
+    m, k = weight.shape
+    padded = np.zeros((-(-m // group_m) * group_m, k), dtype=bool)
+    padded[:m] = weight != 0
+    kept = padded.reshape(-1, group_m, k).any(axis=1)
+    return int(kept.size - kept.sum()), int(kept.size)

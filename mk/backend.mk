@@ -1,0 +1,30 @@
+# backend: edgekit's ExecuTorch backend (libedgekit_executorch.so) + the `edgekit-run` runner,
+# CMake against the SDK inside the executorch wheel (needs CMake >= 3.28: the venv's pip cmake).
+#
+#   make backend               build/native-executorch/{libedgekit_executorch.so,edgekit-run}
+#   make backend-fuzz          libFuzzer run over the delegate blob parser (bounded; a TEST_TARGET)
+#   make backend-aarch64       cross-build both for arm64 against the executorch aarch64 wheel:
+#                              build/native-executorch-aarch64/{libedgekit_executorch.so,edgekit-run}
+#   make backend-aarch64-check run a sparse .pte under qemu-aarch64 and compare with x86
+BACKEND_BUILD   := build/native-executorch
+BACKEND_FUZZ    := build/native-executorch-fuzz
+BACKEND_A64     := build/native-executorch-aarch64
+BACKEND_CMAKE   := $(abspath $(VENV))/bin/cmake
+ET_WHEEL_ROOT    = $(shell $(PY) -c "import importlib.util,os;print(os.path.dirname(importlib.util.find_spec('executorch').origin))")
+ET_A64_VERSION  := 1.5.1
+ET_A64_ROOT     := build/executorch-aarch64/executorch
+
+SETUP_TARGETS += backend
+TEST_TARGETS  += backend-fuzz
+
+.PHONY: backend backend-fuzz backend-aarch64 backend-aarch64-check
+
+backend: $(STAMPS)/venv $(STAMPS)/apt
+	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_BUILD) -DEXECUTORCH_ROOT=$(ET_WHEEL_ROOT) -DCMAKE_BUILD_TYPE=Release
+	$(BACKEND_CMAKE) --build $(BACKEND_BUILD) -j2
+
+backend-fuzz: $(STAMPS)/venv $(STAMPS)/apt backend
+	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_FUZZ) -DEKX_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+	$(BACKEND_CMAKE) --build $(BACKEND_FUZZ) -j2 --target ekx_fuzz_blob
+	$(PY) native/executorch/fuzz/make_corpus.py $(BACKEND_FUZZ)/corpus
+	$(BACKEND_FUZZ)/ekx_fuzz_blob -max_total_time=30 -max_len=65536 -rss_limit_mb=2048 $(BACKEND_FUZZ)/corpus
