@@ -16,7 +16,12 @@ def run_streaming(argv: Sequence[str], *, timeout: float | None, on_stderr_line:
     """(returncode, stdout, stderr); kills the process and raises DeviceTimeoutError past `timeout`."""
     proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="replace")
+    out_chunks: list[str] = []
     err_lines: list[str] = []
+
+    def pump_stdout() -> None:
+        assert proc.stdout is not None
+        out_chunks.append(proc.stdout.read())
 
     def pump_stderr() -> None:
         assert proc.stderr is not None
@@ -25,14 +30,17 @@ def run_streaming(argv: Sequence[str], *, timeout: float | None, on_stderr_line:
             if on_stderr_line is not None:
                 on_stderr_line(line.rstrip("\n"))
 
-    pump = threading.Thread(target=pump_stderr, daemon=True)
-    pump.start()
+    # Each pipe has its own reader (communicate() would race the stderr pump for the same data).
+    pumps = [threading.Thread(target=f, daemon=True) for f in (pump_stdout, pump_stderr)]
+    for t in pumps:
+        t.start()
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
         raise DeviceTimeoutError(f"{what} did not finish within {timeout:.0f} s",
                                  hint="raise the timeout or lower --runs") from None
-    pump.join()
-    return proc.returncode, out, "".join(err_lines)
+    for t in pumps:
+        t.join()
+    return proc.returncode, "".join(out_chunks), "".join(err_lines)

@@ -48,7 +48,7 @@ class Result:
 
     @property
     def variant(self) -> str:
-        return self.data["model"].get("variant") or "?"
+        return self.data["model"].get("variant") or ""
 
     @property
     def device(self) -> str:
