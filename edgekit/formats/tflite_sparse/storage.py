@@ -105,9 +105,6 @@ def _direct_fc_block(model: schema.ModelT, sg: schema.SubGraphT, op: schema.Oper
         inp = sg.tensors[op.inputs[0]]
         if inp.type != schema.TensorType.INT8:
             return None, "int8 sparse FULLY_CONNECTED needs int8 activations (hybrid is not supported)"
-        q = w.quantization
-        if q is None or q.scale is None or len(q.scale) != 1:
-            return None, "int8 sparse FULLY_CONNECTED needs per-tensor weight quantization"
         if dense.shape[1] // k > 256:
             return None, "int8 sparse FULLY_CONNECTED indexes blocks with uint8 (input size > 4096)"
     return Block(1, k), ""
