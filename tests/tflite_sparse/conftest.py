@@ -62,7 +62,8 @@ def convert_int8(model: nn.Module, per_channel: bool, shape: tuple[int, ...] = I
     from litert_torch.quantize import quant_config as qc
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    quantizer = pq.PT2EQuantizer().set_global(pq.get_symmetric_quantization_config(is_per_channel=per_channel))
+    config = pq.get_symmetric_quantization_config(is_per_channel=per_channel)
+    quantizer = pq.PT2EQuantizer().set_global(config)
     example = (torch.randn(*shape),)
     prepared = prepare_pt2e(torch.export.export(model, example).module(), quantizer)
     g = torch.Generator().manual_seed(7)
@@ -98,7 +99,8 @@ def fp32_model() -> tuple[TinyNet, bytes]:
 @pytest.fixture(scope="session")
 def int8_files() -> dict[str, bytes]:
     m = tiny_net(fc_block=16)
-    return {"per_tensor": convert_int8(m, per_channel=False), "per_channel": convert_int8(m, per_channel=True)}
+    return {"per_tensor": convert_int8(m, per_channel=False),
+            "per_channel": convert_int8(m, per_channel=True)}
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,8 @@ def test_index_dtype_is_the_narrowest():
     assert narrowest_index_dtype(np.array([], dtype=np.int64)) is np.uint8
 
 
-@pytest.mark.parametrize(("shape", "block"), [((4, 6), Block(1, 4)), ((4,), Block(2, 2)), ((0, 4), Block(0, 1))])
+@pytest.mark.parametrize(("shape", "block"),
+                         [((4, 6), Block(1, 4)), ((4,), Block(2, 2)), ((0, 4), Block(0, 1))])
 def test_bad_shapes_raise_a_user_error(shape, block):
     with pytest.raises(InvalidInputError):
         encode(np.ones(shape, np.float32), block)

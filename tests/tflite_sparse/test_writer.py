@@ -101,7 +101,7 @@ def test_int8_fc_below_the_direct_threshold_stays_dense_never_densify(int8_files
 
 def test_dense_fc_keeps_its_op_code_beside_a_sparse_one(fp32_model, inputs):
     """One FC sparse (v8), the other dense at the original version: both in the same file."""
-    model, dense = fp32_model
+    _, dense = fp32_model
     # head is 10x128: at 90% its 1x4 blocks are ~88% zero; a 0.89 threshold keeps it dense
     result = sparsify_bytes(dense, Policy(min_direct_block_sparsity=0.895))
     storages = [layer.storage for layer in result.layers if layer.op == "FULLY_CONNECTED"]
@@ -141,7 +141,7 @@ def test_op_version_trap_gives_garbage_and_the_guard_catches_it(fp32_model, inpu
     assert not np.allclose(y_trap, y_dense, rtol=1e-3, atol=1e-3) or not np.isfinite(y_trap).all()
     found = violations(flatbuf.read(trap))
     assert len(found) == 1 and "version 8" in found[0].problem
-    with pytest.raises(InvalidInputError, match="unsafe sparse .tflite"):
+    with pytest.raises(InvalidInputError, match=r"unsafe sparse \.tflite"):
         check_model(flatbuf.read(trap))
     # the same encoding at version 8 is what the writer emits, and it is correct
     good = _force_sparse_fc_at_version(dense, 8)
