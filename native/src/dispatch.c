@@ -41,6 +41,8 @@ static const isa_kernels kTable[EK_ISA_AVX512 + 1] = {
 };
 #define EK_ISA_COUNT ((int)(sizeof kTable / sizeof kTable[0]))
 
+static int g_avx512vnni; /* the AVX-512 qs8 kernel also needs VNNI (vpdpbusd) */
+
 static uint32_t detect_cpu(void) {
   uint32_t mask = 1u << EK_ISA_SCALAR;
 #if defined(__x86_64__)
@@ -55,6 +57,7 @@ static uint32_t detect_cpu(void) {
   const int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
   if (ymm_os && avx2 && fma) mask |= 1u << EK_ISA_AVX2;
   if (ymm_os && zmm_os && avx2 && fma && avx512f && avx512bw && avx512vl) mask |= 1u << EK_ISA_AVX512;
+  g_avx512vnni = (c >> 11) & 1;
 #elif defined(__aarch64__) && defined(__linux__)
   const unsigned long hw = getauxval(AT_HWCAP);
   if (hw & HWCAP_ASIMD) mask |= 1u << EK_ISA_NEON;
@@ -88,6 +91,7 @@ static const ek_isa kPreference[] = {EK_ISA_AVX512, EK_ISA_AVX2, EK_ISA_NEONDOT,
 
 static int has_kernel(ek_isa isa, ek_dtype dtype) {
   if ((int)isa >= EK_ISA_COUNT || !(ek_isa_available() & (1u << isa))) return 0;
+  if (dtype == EK_DTYPE_QS8 && isa == EK_ISA_AVX512 && !g_avx512vnni) return 0;
   return dtype == EK_DTYPE_F32 ? kTable[isa].f32 != NULL : kTable[isa].qs8 != NULL;
 }
 
@@ -95,6 +99,7 @@ ek_isa ek_isa_selected(ek_dtype dtype) {
   if (g_forced != EK_ISA_AUTO) {
     if (has_kernel((ek_isa)g_forced, dtype)) return (ek_isa)g_forced;
     if (g_forced == EK_ISA_NEONDOT && has_kernel(EK_ISA_NEON, dtype)) return EK_ISA_NEON;
+    if (g_forced == EK_ISA_AVX512 && has_kernel(EK_ISA_AVX2, dtype)) return EK_ISA_AVX2;
   }
   for (size_t i = 0; i < sizeof kPreference / sizeof kPreference[0]; i++)
     if (has_kernel(kPreference[i], dtype)) return kPreference[i];

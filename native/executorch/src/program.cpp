@@ -1,7 +1,9 @@
 #include "program.h"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -48,7 +50,33 @@ struct Ranges {
 
 }  // namespace
 
+namespace {
+const char* kind_name(uint32_t kind) {
+  switch (kind) {
+    case EKX_OP_CONV1X1: return "conv1x1";
+    case EKX_OP_DWCONV: return "dwconv";
+    case EKX_OP_ADD: return "add";
+    case EKX_OP_CLAMP: return "clamp";
+    case EKX_OP_HARDSWISH: return "hardswish";
+    case EKX_OP_GAVGPOOL: return "gavgpool";
+    default: return "?";
+  }
+}
+}  // namespace
+
 Program::~Program() {
+  if (profile_ && profiled_runs_ > 0) {
+    // One JSON line per op: kind, shapes, mean microseconds per run.
+    for (size_t i = 0; i < ops_.size(); i++) {
+      const ValueInfo& x = values_[ops_[i].rec.in0];
+      const ValueInfo& y = values_[ops_[i].rec.out];
+      std::fprintf(stderr,
+                   "{\"edgekit_op\": %zu, \"kind\": \"%s\", \"in\": [%d, %d, %d], \"out\": [%d, %d, %d], "
+                   "\"us\": %.2f}\n",
+                   i, kind_name(ops_[i].rec.kind), x.C, x.H, x.W, y.C, y.H, y.W,
+                   1e6 * op_seconds_[i] / static_cast<double>(profiled_runs_));
+    }
+  }
   for (auto& op : ops_)
     if (op.weights) ek_weights_close(op.weights);
   for (auto* s : slots_) std::free(s);
@@ -69,6 +97,8 @@ std::unique_ptr<Program> Program::parse(const void* blob, size_t size, std::stri
   std::memcpy(p->blob_, blob, size);
   p->size_ = size;
   if (!p->validate(error)) return nullptr;
+  p->profile_ = std::getenv("EDGEKIT_PROFILE") != nullptr;
+  p->op_seconds_.assign(p->ops_.size(), 0.0);
   return p;
 }
 
@@ -228,10 +258,13 @@ int Program::execute(const void* const* inputs, void* const* outputs, ThreadPool
   for (size_t i = 0; i < outputs_.size(); i++) ptr[outputs_[i]] = outputs[i];
   for (size_t v = 0; v < values_.size(); v++)
     if (values_[v].slot >= 0) ptr[v] = slots_[values_[v].slot];
-  for (const OpInfo& op : ops_) {
-    int st = run_op(op, ptr, pool);
+  for (size_t i = 0; i < ops_.size(); i++) {
+    const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    int st = run_op(ops_[i], ptr, pool);
     if (st != 0) return st;
+    if (profile_) op_seconds_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+  profiled_runs_ += profile_ ? 1 : 0;
   return 0;
 }
 

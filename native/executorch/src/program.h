@@ -64,6 +64,10 @@ class Program {
   std::vector<OpInfo> ops_;
   std::vector<size_t> slot_bytes_;
   std::vector<uint8_t*> slots_;
+  // Per-op wall time, collected when EDGEKIT_PROFILE is set; printed by the destructor.
+  bool profile_ = false;
+  std::vector<double> op_seconds_;
+  int64_t profiled_runs_ = 0;
 };
 
 }  // namespace edgekit_et
