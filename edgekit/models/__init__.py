@@ -17,6 +17,7 @@ from torch import nn
 
 from edgekit.errors import InvalidInputError
 from edgekit.models import efficientnet_lite as efficientnet_lite  # models register on import
+from edgekit.models import lsnet as lsnet
 from edgekit.models import mobilenet_v1 as mobilenet_v1
 from edgekit.models import mobilenet_v2 as mobilenet_v2
 from edgekit.models import mobilenet_v3 as mobilenet_v3

@@ -14,6 +14,7 @@ from torch import nn
 
 from edgekit.errors import InvalidInputError
 from edgekit.models.lsnet.layers import FFN, ConvBN, RepVGGDW, Residual, SqueezeExcite
+from edgekit.models.lsnet.norm import ExportableGroupNorm
 from edgekit.models.lsnet.ska import ska
 
 
@@ -32,7 +33,7 @@ class LKP(nn.Module):
         self.cv2 = ConvBN(half, half, large_kernel, pad=large_kernel // 2, groups=half)
         self.cv3 = ConvBN(half, half)
         self.cv4 = nn.Conv2d(half, self.taps * self.weight_channels, 1)
-        self.norm: nn.Module = nn.GroupNorm(self.weight_channels, self.taps * self.weight_channels)
+        self.norm = ExportableGroupNorm(self.weight_channels, self.taps * self.weight_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act(self.cv3(self.cv2(self.act(self.cv1(x)))))
@@ -67,7 +68,7 @@ class Attention(nn.Module):
 
     The bias table depends on the grid size, which depends on the input size: build the model for the size
     you deploy (see LSNet(input_size=...)). `prepare_deploy()` materialises the (heads, R*R, R*R) bias as a
-    constant and folds the key scale into the query's depthwise conv.
+    constant and folds the key scale into the query's depthwise conv. Reload weights -> call .eval() again.
     """
 
     def __init__(self, dim: int, key_dim: int, num_heads: int, attn_ratio: float, resolution: int) -> None:
@@ -90,18 +91,29 @@ class Attention(nn.Module):
                 f"LSNet attention was built for a {self.resolution}x{self.resolution} grid but got {h}x{w}",
                 hint="build the model with input_size equal to the image size you run it on")
         n = h * w
-        q, k, v = self.qkv(x).split([self.nh_kd, self.nh_kd, self.dh], dim=1)
-        q = self.dw(q)
-        q = q.reshape(b, self.num_heads, self.key_dim, n)
-        k = k.reshape(b, self.num_heads, self.key_dim, n)
-        v = v.reshape(b, self.num_heads, -1, n)
-        attn = q.transpose(-2, -1) @ k
+        qkv = self.qkv(x)
+        # Slices, not split(): split_with_sizes is not delegated by XNNPACK. 3-D bmm, not 4-D matmul:
+        # matmul's broadcasting decomposes into expand ops XNNPACK does not take either.
+        q = self.dw(qkv[:, :self.nh_kd])
+        k = qkv[:, self.nh_kd:2 * self.nh_kd]
+        v = qkv[:, 2 * self.nh_kd:]
+        heads = b * self.num_heads
+        q = q.reshape(heads, self.key_dim, n)
+        k = k.reshape(heads, self.key_dim, n)
+        v = v.reshape(heads, self.dh // self.num_heads, n)
+        attn = torch.bmm(q.transpose(1, 2), k).reshape(b, self.num_heads, n, n)
         if self.scale != 1.0:
             attn = attn * self.scale
         bias = self.deploy_bias if self.deploy_bias is not None else self.attention_biases[:, self.bias_index]
-        attn = (attn + bias).softmax(dim=-1)
-        out = (v @ attn.transpose(-2, -1)).reshape(b, self.dh, h, w)
+        attn = (attn + bias).softmax(dim=-1).reshape(heads, n, n)
+        out = torch.bmm(v, attn.transpose(1, 2)).reshape(b, self.dh, h, w)
         return self.proj(out)
+
+    def train(self, mode: bool = True) -> Attention:
+        """Eval mode caches the (heads, R*R, R*R) bias, so exported graphs hold a constant, not a gather."""
+        super().train(mode)
+        self.deploy_bias = None if mode else self.attention_biases[:, self.bias_index].detach().clone()
+        return self
 
     @torch.no_grad()
     def prepare_deploy(self) -> None:
@@ -111,7 +123,7 @@ class Attention(nn.Module):
         self.dw.weight.mul_(self.scale)
         self.dw.bias.mul_(self.scale)
         self.scale = 1.0
-        self.deploy_bias = self.attention_biases[:, self.bias_index].detach().clone()
+        self.train(False)
 
 
 class Block(nn.Module):

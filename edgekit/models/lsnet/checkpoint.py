@@ -129,4 +129,4 @@ def load_original_checkpoint(model: LSNet, source: str | Path | dict) -> LSNet:
                 f"checkpoint tensor {key!r} has shape {tuple(value.shape)}, model expects "
                 f"{tuple(ours[key].shape)}", hint="check the size (lsnet_t/s/b) and num_classes")
     model.load_state_dict(mapped, strict=True)
-    return model
+    return model.train(model.training)  # refresh the eval-mode attention-bias cache

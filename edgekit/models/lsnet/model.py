@@ -104,6 +104,13 @@ class LSNet(nn.Module):
         return (logits + logits_dist) / 2
 
 
+    def fuse(self) -> nn.Module:
+        """The deployment form (BNs folded, RepVGG branches merged): see reparam.reparameterize."""
+        from edgekit.models.lsnet.reparam import reparameterize
+
+        return reparameterize(self)
+
+
 def _build(name: str, num_classes: int, in_chans: int, input_size: int, distillation: bool) -> LSNet:
     return LSNet(CONFIGS[name], num_classes=num_classes, in_chans=in_chans, input_size=input_size,
                  distillation=distillation)

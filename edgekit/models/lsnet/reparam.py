@@ -1,4 +1,4 @@
-"""Deployment form of LSNet: fold every BatchNorm, merge RepVGG branches, decompose GroupNorm, bake biases.
+"""Deployment form of LSNet: fold every BatchNorm, merge RepVGG branches, bake attention biases.
 
     deployed = reparameterize(model)     # a new module in eval mode; `model` is untouched
 
@@ -15,7 +15,6 @@ from torch import nn
 from edgekit.models.lsnet.blocks import Attention
 from edgekit.models.lsnet.layers import BNLinear, ChannelAffine, ConvBN, RepVGGDW
 from edgekit.models.lsnet.model import LSNet
-from edgekit.models.lsnet.norm import DecomposedGroupNorm
 
 
 def _fused(module: nn.Module) -> nn.Module | None:
@@ -23,8 +22,6 @@ def _fused(module: nn.Module) -> nn.Module | None:
         return module.fuse()
     if isinstance(module, nn.BatchNorm2d):  # a BN with no conv before it (after SKA)
         return ChannelAffine.from_batchnorm(module)
-    if isinstance(module, nn.GroupNorm):
-        return DecomposedGroupNorm(module)
     return None
 
 

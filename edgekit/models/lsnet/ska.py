@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 def ska(x: torch.Tensor, w_tap_major: torch.Tensor, kernel_size: int = 3) -> torch.Tensor:
     """Exportable SKA. x: (N, C, H, W); w_tap_major: (N, K*K*Cw, H, W) with C a multiple of Cw."""
-    _, c, h, wd = x.shape
+    n, c, h, wd = x.shape
     k = kernel_size
     taps = k * k
     cw = w_tap_major.shape[1] // taps
@@ -29,17 +29,15 @@ def ska(x: torch.Tensor, w_tap_major: torch.Tensor, kernel_size: int = 3) -> tor
         raise ValueError(f"SKA: {w_tap_major.shape[1]} weight channels do not fit {k}x{k} taps, {c} channels")
     groups = c // cw
     pad = k // 2
-    xp = F.pad(x, (pad, pad, pad, pad))
+    # Channel c = g*Cw + j uses weight channel j: view x as (N, G, Cw, ...) and broadcast w over G.
+    xp = F.pad(x, (pad, pad, pad, pad)).reshape(n, groups, cw, h + 2 * pad, wd + 2 * pad)
+    w = w_tap_major.reshape(n, 1, taps * cw, h, wd)
     out = None
     for tap in range(taps):
         dy, dx = divmod(tap, k)
-        shifted = xp[:, :, dy:dy + h, dx:dx + wd]
-        weight = w_tap_major[:, tap * cw:(tap + 1) * cw]
-        if groups > 1:  # channel c uses weight channel c % Cw: repeat the Cw weights G times
-            weight = torch.cat([weight] * groups, dim=1)
-        term = shifted * weight
+        term = xp[:, :, :, dy:dy + h, dx:dx + wd] * w[:, :, tap * cw:(tap + 1) * cw]
         out = term if out is None else out + term
-    return out
+    return out.reshape(n, c, h, wd)
 
 
 def to_tap_major(w: torch.Tensor) -> torch.Tensor:
