@@ -1,4 +1,4 @@
-"""A real OpenSSH server on 127.0.0.1 for tests: throwaway keys, a test-owned sshd_config, no system changes."""
+"""A real OpenSSH sshd on 127.0.0.1 for tests: throwaway keys, a test-owned sshd_config, no system changes."""
 
 from __future__ import annotations
 
