@@ -79,9 +79,11 @@ def summarize(rows: list[dict]) -> list[dict]:
         t["group_m"] = r["group_m"]
     base = {"f32": total[("xnn_f32_nhwc", 0.0)], "int8": total[("xnn_qc8_nhwc", 0.0)]}
     out = []
-    for (variant, sp), t in sorted(total.items(), key=lambda kv: (kv[0][0].endswith("qs8") or "qc8" in kv[0][0],
-                                                                   kv[0][0], kv[0][1])):
-        dtype = "int8" if ("qs8" in variant or "qc8" in variant) else "f32"
+    def is_int8(variant: str) -> bool:
+        return "qs8" in variant or "qc8" in variant
+
+    for (variant, sp), t in sorted(total.items(), key=lambda kv: (is_int8(kv[0][0]), kv[0][0], kv[0][1])):
+        dtype = "int8" if is_int8(variant) else "f32"
         b = base[dtype]
         out.append({
             "variant": variant, "dtype": dtype, "sparsity": sp, "group_m": t["group_m"],
@@ -110,7 +112,8 @@ def target_lines(summary: list[dict]) -> list[str]:
     lines = []
     for (dtype, sp), want in TARGETS.items():
         variant = "ek_f32" if dtype == "f32" else "ek_qs8"
-        got = next(s["ratio_vs_xnn_dense"] for s in summary if s["variant"] == variant and s["sparsity"] == sp)
+        got = next(s["ratio_vs_xnn_dense"] for s in summary
+                   if s["variant"] == variant and s["sparsity"] == sp)
         verdict = "met" if got >= want else "NOT met"
         lines.append(f"- {dtype} at {sp:.0%}: {got:.2f}x vs XNNPACK dense (target {want}x, ceiling "
                      f"{1 / (1 - sp):.1f}x): {verdict}")
@@ -143,7 +146,8 @@ def main() -> None:
     rows = run(exe, mnv2, args.rounds, args.gm_f32, args.gm_qs8, SPARSITIES)
     square = run(exe, [(256, 256, 784)], args.rounds * 2, args.gm_f32, args.gm_qs8, SPARSITIES)
     shapes = {gm: run(exe, [(256, 256, 784)], args.rounds * 2, gm, gm, (0.7, 0.9)) for gm in (1, 4, 8)}
-    cpu = subprocess.run([str(exe), "1", "4", "4", "0"], input="", capture_output=True, text=True).stderr.strip()
+    cpu = subprocess.run([str(exe), "1", "4", "4", "0"], input="", capture_output=True,
+                         text=True).stderr.strip()
 
     mnv2_summary, square_summary = summarize(rows), summarize(square)
     shape_rows = []
