@@ -68,10 +68,11 @@ class ClassifierHead(nn.Module):
 
 
 def init_weights(model: nn.Module) -> None:
-    """Kaiming for convs, N(0, 0.01) for the classifier, BN at identity: the usual MobileNet init."""
+    """Kaiming fan-in for convs (keeps activations O(1) in eval mode, also through depthwise convs),
+    N(0, 0.01) for the classifier, BN at identity."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d):

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from edgekit.errors import InvalidInputError, MissingDependencyError
-from edgekit.models.common import ClassifierHead
+from edgekit.models.common import ClassifierHead, init_weights
 from edgekit.models.registry import register_model
 
 # kernel, stride, expansion, input channels, output channels, repeats (EfficientNet-B0 stages)
@@ -86,6 +86,7 @@ class EfficientNetLite(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.head_conv = PaddedConvBNAct(320, 1280, 1, 1, size)
         self.head = ClassifierHead(1280, num_classes, dropout)
+        init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.head_conv(self.blocks(self.stem(x))))
