@@ -81,17 +81,17 @@ say "pip install ${reqs[*]}"
 "${PIP[@]}" "${reqs[@]}"
 # edgekit itself without its x86 export stack (torch, litert-torch, ...): the board only loads and runs.
 say "pip install edgekit and the app from $REPO"
-"${PIP[@]}" --no-deps --no-build-isolation "$REPO" "$APP_DIR" 2>/dev/null ||
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps "$REPO" "$APP_DIR"
+"${PIP[@]}" --no-deps "$REPO" "$APP_DIR"
 
 if [ -n "$NATIVE" ]; then
   [ -d "$NATIVE" ] || die "--native $NATIVE is not a directory (build it with make backend-aarch64)"
   dest="$VENV/lib/edgekit-native"
   mkdir -p "$dest"
   cp -a "$NATIVE"/. "$dest"/
-  # edgekit looks for its native libraries here first (EDGEKIT_NATIVE_DIR); the venv's activate sets it.
-  grep -q EDGEKIT_NATIVE_DIR "$VENV/bin/activate" ||
-    echo "export EDGEKIT_NATIVE_DIR=\"$dest\"" >> "$VENV/bin/activate"
+  # edgekit.load() loads its ExecuTorch backend from $EDGEKIT_EXECUTORCH_LIB; the venv's activate sets it.
+  [ -f "$dest/libedgekit_executorch.so" ] || say "warning: no libedgekit_executorch.so in $NATIVE"
+  grep -q EDGEKIT_EXECUTORCH_LIB "$VENV/bin/activate" ||
+    echo "export EDGEKIT_EXECUTORCH_LIB=\"$dest/libedgekit_executorch.so\"" >> "$VENV/bin/activate"
   say "native aarch64 libraries copied to $dest"
 fi
 
