@@ -76,7 +76,12 @@ def app_run(python_cmd: list[str], bundle: str, runtime: str, images: str, out_j
 
 
 class Root:
-    """A fresh arm64 root copied from the cached one, with /proc, /sys and /dev bound in while used."""
+    """A fresh arm64 root copied from the cached one, with /proc and /dev bound in while used.
+
+    /sys stays out: it would describe the x86 host, and ONNX Runtime's cpuinfo crashes (SIGSEGV at
+    import) parsing x86 CPU topology as ARM. Without it cpuinfo warns and falls back. A real Pi's /sys
+    is its own, so this only concerns emulation.
+    """
 
     def __init__(self, cached: Path, dest: Path) -> None:
         self.path = dest
@@ -89,9 +94,9 @@ class Root:
         self.mounts: list[Path] = []
 
     def __enter__(self) -> Root:
-        for fs in ("proc", "sys", "dev"):
+        for fs in ("proc", "dev"):
             target = self.path / fs
-            sh(["mount", "--rbind" if fs != "proc" else "--bind", f"/{fs}", str(target)])
+            sh(["mount", "--rbind", f"/{fs}", str(target)])
             self.mounts.append(target)
         shutil.copyfile("/etc/resolv.conf", self.path / "etc/resolv.conf")
         return self
@@ -100,13 +105,16 @@ class Root:
         self._umount_all()
 
     def _umount_all(self) -> None:
-        for fs in ("dev", "sys", "proc"):
+        for fs in ("dev", "proc"):
             target = self.path / fs
             if os.path.ismount(target):
                 subprocess.run(["umount", "-R", "-l", str(target)], capture_output=True)
 
     def run(self, shell: str) -> subprocess.CompletedProcess[str]:
-        env = {"HOME": "/home/pi", "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8"}
+        # PIP_NO_COMPILE: byte-compiling every installed file under emulation is most of pip's time;
+        # modules the app uses still get compiled when first imported.
+        env = {"HOME": "/home/pi", "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8",
+               "PIP_NO_COMPILE": "1"}
         return sh(["chroot", str(self.path), "/bin/sh", "-c", shell], env=env)
 
 
