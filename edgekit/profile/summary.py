@@ -21,8 +21,8 @@ def summary_table(results: Sequence[Result], baseline: Result | None = None):
     base = baseline or (results[0] if results else None)
     remote = any(r.device != "local" for r in results)
     table = Table(title="edgekit profile (latency in ms)", title_justify="left")
-    table.add_column("model")
-    table.add_column("runtime")
+    table.add_column("model", no_wrap=True)
+    table.add_column("runtime", no_wrap=True)
     if remote:
         table.add_column("device")
     for col in ("p50", "p90", "p99", "speedup", "size", "peak RSS", "top-1"):

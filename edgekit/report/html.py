@@ -16,7 +16,7 @@ body { margin:0; font: 14px/1.45 "DejaVu Sans", system-ui, sans-serif; color:var
 header { background:#0f172a; color:#f8fafc; padding:28px 40px 22px; }
 header h1 { margin:0 0 6px; font-size:24px; }
 header p { margin:0; color:#cbd5e1; }
-main { max-width:1100px; margin:0 auto; padding:24px 40px 60px; }
+main { max-width:1180px; margin:0 auto; padding:24px 32px 60px; }
 section { background:#fff; border:1px solid var(--line); border-radius:10px; padding:18px 22px;
           margin:18px 0; overflow-x:auto; }
 h2 { font-size:17px; margin:0 0 12px; }
@@ -25,8 +25,9 @@ h2 { font-size:17px; margin:0 0 12px; }
 .card .k { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
 .card .v { font-size:22px; font-weight:bold; margin-top:4px; }
 .card .s { color:var(--muted); font-size:12px; }
-table { border-collapse:collapse; width:100%; font-size:13px; }
-th, td { padding:6px 8px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+table { border-collapse:collapse; width:100%; font-size:12.5px; }
+th, td { padding:5px 6px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+td.w { white-space:normal; text-align:left; }
 th:first-child, td:first-child, td.l, th.l { text-align:left; }
 th { color:var(--muted); font-weight:600; }
 tr.base td { background:#eff6ff; }
@@ -80,7 +81,7 @@ def _results_table(c: ReportContent) -> str:
         if c.has_accuracy:
             acc = f"<td>{100 * r.accuracy:.1f}%</td>" if r.accuracy is not None else "<td>—</td>"
         body.append(
-            f'<tr class="{"base" if r.is_baseline else ""}"><td>{escape(r.model)} {escape(r.variant)}'
+            f'<tr class="{"base" if r.is_baseline else ""}"><td class=w>{escape(r.model)} {escape(r.variant)}'
             f'{" <b>(baseline)</b>" if r.is_baseline else ""}</td><td class=l>{_tag(r.runtime)}</td>'
             f"<td>{lat['p50']:.3f}</td><td>{lat['p90']:.3f}</td><td>{lat['p99']:.3f}</td>"
             f"<td>{lat['mean']:.3f} ± {lat['std']:.3f}</td>{_speed_cell(r)}"
@@ -120,11 +121,11 @@ def _env_section(c: ReportContent) -> str:
         versions = ", ".join(f"{k} {v}" for k, v in sorted(env.get("versions", {}).items()))
         rows.append(
             f"<tr><td>{escape(str(env.get('device')))} ({escape(str(env.get('hostname')))})</td>"
-            f"<td class=l>{escape(str(env.get('cpu_model')))}</td>"
+            f"<td class=w>{escape(str(env.get('cpu_model')))}</td>"
             f"<td class=l>{escape(str(env.get('arch')))}</td>"
-            f"<td class=l>{escape(', '.join(env.get('isa', [])) or '—')}</td>"
+            f"<td class=w>{escape(', '.join(env.get('isa', [])) or '—')}</td>"
             f"<td>{env.get('threads')} / {env.get('cores_usable')}</td>"
-            f"<td class=l>{escape(str(env.get('os')))} · Python {escape(str(env.get('python')))}</td></tr>"
+            f"<td class=w>{escape(str(env.get('os')))} · Python {escape(str(env.get('python')))}</td></tr>"
             f"<tr><td colspan=6 class=l><span class=note>edgekit {escape(str(env.get('edgekit_version')))}"
             f" · {escape(versions)}</span></td></tr>")
     return ("<table><tr><th>device</th><th class=l>CPU</th><th class=l>arch</th><th class=l>ISA</th>"
