@@ -50,6 +50,31 @@ def _random_input(shape: list[int], dtype: Any) -> Any:
     return np.zeros(shape, dtype=dtype)
 
 
+def _load_edgekit_backend(threads: int) -> None:
+    """Sparse .pte files run on edgekit's ExecuTorch backend: load it when it exists.
+
+    Inside edgekit: its build (or $EDGEKIT_EXECUTORCH_LIB). On a board without edgekit: the library
+    named by $EDGEKIT_EXECUTORCH_LIB, loaded RTLD_GLOBAL after ExecuTorch's own extension.
+    """
+    if __package__:
+        try:
+            from edgekit.backends.executorch import runtime as backend
+        except ImportError:
+            return
+        if backend.is_built():
+            backend.load_library()
+            if threads:
+                backend.set_num_threads(threads)
+        return
+    path = os.environ.get("EDGEKIT_EXECUTORCH_LIB")
+    if path and os.path.isfile(path):
+        import ctypes
+
+        lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+        if threads and hasattr(lib, "edgekit_et_set_num_threads"):
+            lib.edgekit_et_set_num_threads(ctypes.c_int(threads))
+
+
 class ExecuTorchRunner:
     name = "executorch"
     package = "executorch"
@@ -61,12 +86,6 @@ class ExecuTorchRunner:
             import executorch.runtime  # noqa: F401
         except ImportError as exc:
             raise RuntimeMissing(f"executorch is not importable ({exc})") from None
-        if __package__:  # inside edgekit: sparse .pte files need edgekit's backend library first
-            try:
-                from edgekit.backends.executorch.runtime import load_library
-            except ImportError:
-                return
-            load_library()
 
     def __init__(self, path: str, threads: int) -> None:
         import torch
@@ -77,6 +96,7 @@ class ExecuTorchRunner:
         self._path = path
         if threads:
             portable_lib._unsafe_reset_threadpool(int(threads))
+        _load_edgekit_backend(int(threads))
         try:
             program = Runtime.get().load_program(path)
             self._method = program.load_method("forward")

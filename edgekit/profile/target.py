@@ -1,30 +1,23 @@
 """What to profile: a bundle directory (edgekit.json) or one model file, checked before any process starts.
 
-A bundle's artifacts must match their manifest sha256 and size; single files must be non-empty and
-carry their format's magic where it has one. An ETRecord for a .pte is taken from the artifact's
-`etrecord` field, else `<stem>.etrecord` next to the file.
+A bundle is read and verified with edgekit.bundle (artifacts must match their sha256 and size);
+every model file must be non-empty and carry its format's magic where it has one. An ETRecord for
+a .pte is taken from the artifact's `etrecord` field, else `<stem>.etrecord` next to the file.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgekit.errors import EdgekitError, InvalidInputError
+from edgekit import bundle
+from edgekit.errors import InvalidInputError
 
-MANIFEST = "edgekit.json"
-SUPPORTED_BUNDLE_SCHEMAS = (1,)
 RUNTIME_OF_SUFFIX = {".pte": "executorch", ".tflite": "tflite", ".onnx": "onnx"}
 FORMAT_OF_RUNTIME = {"executorch": "pte", "tflite": "tflite", "onnx": "onnx"}
 # flatbuffers keep a 4-byte file identifier at offset 4
 _MAGIC = {".pte": (b"ET",), ".tflite": (b"TFL3",)}
-
-
-class BundleIntegrityError(EdgekitError):
-    """A bundle file does not match the sha256/size its manifest recorded."""
 
 
 @dataclass
@@ -55,14 +48,6 @@ class Target:
     model_name: str
     artifacts: list[Artifact]
     manifest: dict | None = None
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_model_file(path: Path) -> None:
@@ -116,27 +101,13 @@ def _accuracy_of(manifest: dict, entry: dict) -> float | None:
 
 
 def _bundle(path: Path) -> Target:
-    mpath = path / MANIFEST
-    if not mpath.is_file():
-        raise InvalidInputError(f"{path} is a directory without {MANIFEST}",
-                                hint="pass a bundle written by `edgekit export` or a model file")
-    try:
-        manifest = json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{mpath} is not valid JSON ({exc})", hint="re-export the bundle") from None
-    version = manifest.get("schema_version") if isinstance(manifest, dict) else None
-    if version not in SUPPORTED_BUNDLE_SCHEMAS:
-        raise InvalidInputError(f"{mpath}: unsupported bundle schema_version {version!r}",
-                                hint=f"this edgekit reads {SUPPORTED_BUNDLE_SCHEMAS}; re-export the bundle")
-    entries = manifest.get("artifacts") or []
-    if not entries:
-        raise InvalidInputError(f"{mpath} lists no artifacts", hint="re-export the bundle")
+    manifest = bundle.read(path)  # BundleError: no/invalid edgekit.json, other schema_version
+    entries = manifest["artifacts"]
     artifacts = []
     for entry in entries:
         file = path / str(entry.get("file", ""))
         if file.suffix.lower() not in RUNTIME_OF_SUFFIX:
             continue  # side files (labels, ETRecords, ...) are not profiled
-        _check_model_file(file)
         etrecord = entry.get("etrecord")
         etrecord_path = path / etrecord if etrecord else file.with_suffix(".etrecord")
         artifacts.append(Artifact(
@@ -150,15 +121,11 @@ def _bundle(path: Path) -> Target:
                   artifacts=artifacts, manifest=manifest)
 
 
-def verify(art: Artifact) -> None:
-    """Raise BundleIntegrityError unless the file matches its recorded size and sha256."""
-    size = art.path.stat().st_size
-    if art.size_bytes is not None and art.sha256 is not None and size != art.size_bytes:
-        raise BundleIntegrityError(f"{art.path.name}: size {size} B, manifest says {art.size_bytes} B",
-                                   hint="the bundle is incomplete or modified: re-export or re-copy it")
-    if art.sha256 and sha256_of(art.path) != art.sha256:
-        raise BundleIntegrityError(f"{art.path.name} fails its sha256 check",
-                                   hint="the bundle is corrupt or modified: re-export or re-copy it")
+def verify(art: Artifact, root: Path) -> None:
+    """Raise BundleError unless a bundle file matches its recorded size and sha256, then check its magic."""
+    if art.extra:
+        bundle.verify(root, art.extra)
+    _check_model_file(art.path)
 
 
 def resolve(target: str | Path) -> Target:
@@ -181,5 +148,5 @@ def select(target: Target, runtime: str | None = None, precision: str | None = N
                                 hint="pick another --runtime/--precision")
     chosen = chosen if every else chosen[:1]
     for art in chosen:
-        verify(art)
+        verify(art, target.path)
     return chosen

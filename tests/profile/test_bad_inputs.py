@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import edgekit.profile as ekp
+from edgekit.bundle import BundleError
 from edgekit.cli.main import main
 from edgekit.errors import EdgekitError, InvalidInputError
-from edgekit.profile.target import BundleIntegrityError
 
 
 def _cli(argv: list[str], capsys) -> tuple[int, str]:
@@ -70,7 +70,7 @@ def test_bundle_sha256_mismatch(bundle_copy: Path, capsys, tmp_path: Path) -> No
     data = bytearray(onnx.read_bytes())
     data[-1] ^= 0xFF  # same size, different content
     onnx.write_bytes(bytes(data))
-    with pytest.raises(BundleIntegrityError, match=re.escape("tiny.onnx fails its sha256 check")):
+    with pytest.raises(BundleError, match=re.escape("tiny.onnx fails its sha256 check")):
         ekp.profile(bundle_copy, runtime="onnx", runs=1)
     out = tmp_path / "all"
     rc, err = _cli(["profile", str(bundle_copy), "--all", "--runs", "1", "--json", str(out)], capsys)
@@ -80,7 +80,7 @@ def test_bundle_sha256_mismatch(bundle_copy: Path, capsys, tmp_path: Path) -> No
 def test_bundle_truncated_file(bundle_copy: Path) -> None:
     pte = bundle_copy / "tiny.pte"
     pte.write_bytes(pte.read_bytes()[:-10])
-    with pytest.raises(BundleIntegrityError, match="manifest says"):
+    with pytest.raises(BundleError, match="manifest says"):
         ekp.profile(bundle_copy, runtime="executorch", runs=1)
 
 
@@ -88,7 +88,7 @@ def test_bundle_from_a_newer_schema(bundle_copy: Path) -> None:
     manifest = json.loads((bundle_copy / "edgekit.json").read_text())
     manifest["schema_version"] = 99
     (bundle_copy / "edgekit.json").write_text(json.dumps(manifest))
-    with pytest.raises(InvalidInputError, match="unsupported bundle schema_version 99"):
+    with pytest.raises(EdgekitError, match="unsupported schema_version 99"):
         ekp.profile(bundle_copy, runs=1)
 
 
@@ -101,7 +101,7 @@ def test_bundle_without_requested_runtime(bundle_copy: Path) -> None:
 
 
 def test_directory_without_manifest(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match=re.escape("without edgekit.json")):
+    with pytest.raises(EdgekitError, match=re.escape("has no edgekit.json")):
         ekp.profile(tmp_path, runs=1)
 
 
