@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections import defaultdict
@@ -58,10 +59,12 @@ def build_binary() -> Path:
     return exe
 
 
-def run(exe: Path, layers, rounds: int, gm_f32: int, gm_qs8: int, sparsities) -> list[dict]:
+def run(exe: Path, layers, rounds: int, gm_f32: int, gm_qs8: int, sparsities,
+        isa: str | None = None) -> list[dict]:
     stdin = "".join(f"{m} {k} {n}\n" for m, k, n in layers)
     args = [str(exe), str(rounds), str(gm_f32), str(gm_qs8), *map(str, sparsities)]
-    proc = subprocess.run(args, input=stdin, capture_output=True, text=True, check=True)
+    env = {**os.environ, "EK_BENCH_ISA": isa} if isa else None
+    proc = subprocess.run(args, input=stdin, capture_output=True, text=True, check=True, env=env)
     print(proc.stderr.strip(), file=sys.stderr)
     return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
 
@@ -149,6 +152,8 @@ def main() -> None:
     cpu = subprocess.run([str(exe), "1", "4", "4", "0"], input="", capture_output=True,
                          text=True).stderr.strip()
 
+    avx2_rows = run(exe, mnv2, args.rounds, args.gm_f32, args.gm_qs8, (0.0, 0.7, 0.9), isa="avx2") \
+        if "avx512" in cpu else []
     mnv2_summary, square_summary = summarize(rows), summarize(square)
     shape_rows = []
     for gm, rs in shapes.items():
@@ -173,6 +178,12 @@ def main() -> None:
         "",
         *target_lines(mnv2_summary),
         "",
+        *([
+            "### Same, edgekit forced to its AVX2 kernels (x86 boxes without AVX-512 / VNNI)",
+            "",
+            table(summarize(avx2_rows)),
+            "",
+        ] if avx2_rows else []),
         "### M=K=256, N=784",
         "",
         table(square_summary),
@@ -189,6 +200,7 @@ def main() -> None:
     (OUT / "native_gspmm.json").write_text(json.dumps({
         "cpu": cpu, "rounds": args.rounds, "mobilenet_v2": {"layers": rows, "summary": mnv2_summary},
         "square_256": {"layers": square, "summary": square_summary},
+        "mobilenet_v2_avx2": {"layers": avx2_rows, "summary": summarize(avx2_rows) if avx2_rows else []},
         "group_shapes": {str(gm): rs for gm, rs in shapes.items()}}, indent=1))
     (OUT / "native_gspmm.md").write_text(md)
     if args.update_benchmarks:

@@ -169,6 +169,7 @@ ek_status ek_weights_open(const void* blob, size_t size, ek_weights** out) {
   const int qs8 = h.dtype == EK_DTYPE_QS8;
   const uint64_t groups = qs8 ? padded : h.groups_kept;
   const uint64_t gm = (uint64_t)h.group_m;
+  if (groups > (uint64_t)INT32_MAX / 16) return EK_ERR_UNSUPPORTED; /* group offsets are int32 */
   uint64_t bytes = 64 * 10 + sizeof(ek_weights) + ((uint64_t)h.num_blocks + 1) * 4 + groups * 4 + 3 * (uint64_t)h.M * 4;
   bytes += qs8 ? groups * gm * (2 + 2 + 1) : groups * gm * 4;
   uint8_t* mem = calloc(1, (size_t)bytes);

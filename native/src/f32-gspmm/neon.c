@@ -1,6 +1,7 @@
 /* f32 group-sparse x CHW, NEON (armv8.0). Same tiles as the AVX2 kernel, in 4-lane vectors:
  * 4x1 -> 4 rows x 16 pixels, 8x1 -> 8 rows x 8 pixels, 1x1 -> 32 pixels (16 accumulators max of
- * the 32 q registers). Pixels left over (< 4) go to the scalar reference on that column slice. */
+ * the 32 q registers). One 128-bit load brings 4 rows' weights; fmla by lane uses them (an ld1r per
+ * row would double the loads). Pixels left over (< 4) go to the scalar reference on that slice. */
 #include "../internal.h"
 #include "../neon_compat.h"
 
@@ -17,10 +18,26 @@ EK_INLINE void tile(const ek_weights* w, int32_t b, int GM, int NV, const float*
     const float* x = X + (size_t)w->idx[g] * ldx;
     float32x4_t xv[8];
     for (int v = 0; v < NV; v++) xv[v] = vld1q_f32(x + 4 * v);
-    for (int r = 0; r < GM; r++) {
-      const float32x4_t wv = vdupq_n_f32(val[r]);
-      for (int v = 0; v < NV; v++) acc[r][v] = vfmaq_f32(acc[r][v], xv[v], wv);
+    if (GM == 1) {
+      const float32x4_t wv = vld1q_dup_f32(val);
+      for (int v = 0; v < NV; v++) acc[0][v] = vfmaq_f32(acc[0][v], xv[v], wv);
+      continue;
     }
+    /* Lane indices must be literals: rows are spelled out, 4 per weight vector. */
+#define EK_FMA_ROWS(R0, WV)                                                          \
+  for (int v = 0; v < NV; v++) {                                                     \
+    acc[R0 + 0][v] = vfmaq_laneq_f32(acc[R0 + 0][v], xv[v], WV, 0);                  \
+    acc[R0 + 1][v] = vfmaq_laneq_f32(acc[R0 + 1][v], xv[v], WV, 1);                  \
+    acc[R0 + 2][v] = vfmaq_laneq_f32(acc[R0 + 2][v], xv[v], WV, 2);                  \
+    acc[R0 + 3][v] = vfmaq_laneq_f32(acc[R0 + 3][v], xv[v], WV, 3);                  \
+  }
+    const float32x4_t w0 = vld1q_f32(val);
+    EK_FMA_ROWS(0, w0)
+    if (GM == 8) {
+      const float32x4_t w1 = vld1q_f32(val + 4);
+      EK_FMA_ROWS(4, w1)
+    }
+#undef EK_FMA_ROWS
   }
   for (int r = 0; r < GM && m0 + r < w->M; r++)
     for (int v = 0; v < NV; v++)

@@ -1,5 +1,6 @@
 /* qs8 group-sparse x CHW, NEON armv8.0 (Raspberry Pi 4 class): per kept group, one int8 row of
- * pixels widened to int16 (sxtl), then smlal by each of the group's int16 weights into int32.
+ * pixels widened to int16 (sxtl), then smlal by lane: one load brings the group's 4 (or 8) int16
+ * weights, each row's multiply-accumulate takes its weight from a lane.
  * Tiles as the AVX2 kernel: 4x1 -> 16 pixels, 8x1 -> 8 pixels, 1x1 -> 16 pixels.
  * Pixels left over (< 8) go to the scalar reference (bit-exact by construction). */
 #include "../internal.h"
@@ -25,13 +26,37 @@ EK_INLINE void tile(const ek_weights* w, int32_t b, int GM, int NPX, const int8_
     } else {
       xw[0] = vmovl_s8(vld1_s8(x));
     }
-    for (int r = 0; r < GM; r++) {
-      const int16_t wr = val[r];
+    if (GM == 1) {
       for (int h = 0; h < NPX / 8; h++) {
-        acc[r][2 * h] = vmlal_n_s16(acc[r][2 * h], vget_low_s16(xw[h]), wr);
-        acc[r][2 * h + 1] = vmlal_n_s16(acc[r][2 * h + 1], vget_high_s16(xw[h]), wr);
+        acc[0][2 * h] = vmlal_n_s16(acc[0][2 * h], vget_low_s16(xw[h]), val[0]);
+        acc[0][2 * h + 1] = vmlal_n_s16(acc[0][2 * h + 1], vget_high_s16(xw[h]), val[0]);
       }
+      continue;
     }
+    /* Lane indices must be literals: rows are spelled out. */
+#define EK_MLAL_ROW(R, WV, L, LANEFN)                                                      \
+  for (int h = 0; h < NPX / 8; h++) {                                                      \
+    acc[R][2 * h] = LANEFN(acc[R][2 * h], vget_low_s16(xw[h]), WV, L);                     \
+    acc[R][2 * h + 1] = LANEFN(acc[R][2 * h + 1], vget_high_s16(xw[h]), WV, L);            \
+  }
+    if (GM == 4) {
+      const int16x4_t wv = vld1_s16(val);
+      EK_MLAL_ROW(0, wv, 0, vmlal_lane_s16)
+      EK_MLAL_ROW(1, wv, 1, vmlal_lane_s16)
+      EK_MLAL_ROW(2, wv, 2, vmlal_lane_s16)
+      EK_MLAL_ROW(3, wv, 3, vmlal_lane_s16)
+    } else {
+      const int16x8_t wv = vld1q_s16(val);
+      EK_MLAL_ROW(0, wv, 0, vmlal_laneq_s16)
+      EK_MLAL_ROW(1, wv, 1, vmlal_laneq_s16)
+      EK_MLAL_ROW(2, wv, 2, vmlal_laneq_s16)
+      EK_MLAL_ROW(3, wv, 3, vmlal_laneq_s16)
+      EK_MLAL_ROW(4, wv, 4, vmlal_laneq_s16)
+      EK_MLAL_ROW(5, wv, 5, vmlal_laneq_s16)
+      EK_MLAL_ROW(6, wv, 6, vmlal_laneq_s16)
+      EK_MLAL_ROW(7, wv, 7, vmlal_laneq_s16)
+    }
+#undef EK_MLAL_ROW
   }
   const float32x4_t fmin = vdupq_n_f32(rq->fmin), fmax = vdupq_n_f32(rq->fmax);
   const int32x4_t zp = vdupq_n_s32(rq->zp_out);
