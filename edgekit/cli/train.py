@@ -23,16 +23,18 @@ def add_training_arguments(p: argparse.ArgumentParser, *, epochs: int, lr: float
 
 def training_config(args: argparse.Namespace):
     from edgekit.train import TrainConfig
+    from edgekit.train.datasets import info
 
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-                       weight_decay=args.weight_decay, seed=args.seed, threads=args.threads)
+                       weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
+                       augment=bool(info(args.data)["augment"]))
 
 
 @command("train", help="train a zoo model on Fashion-MNIST or digits (CPU), write a checkpoint")
 class Train(Command):
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("model", help="zoo model name, e.g. mobilenet_v2")
-        p.add_argument("--width-mult", type=float, default=0.5)
+        p.add_argument("--width-mult", type=float, default=None, help="width multiplier (zoo models)")
         p.add_argument("--input-size", type=int, default=32)
         p.add_argument("--out", required=True, help="checkpoint to write (.pt)")
         add_training_arguments(p, epochs=8, lr=0.1, optimizer="sgd")
@@ -45,8 +47,9 @@ class Train(Command):
 
         seed_cfg = training_config(args)
         seed_cfg.validate()
-        kwargs = {"width_mult": args.width_mult, "num_classes": 10, "in_chans": 1,
-                  "input_size": args.input_size}
+        kwargs = {"num_classes": 10, "in_chans": 1, "input_size": args.input_size}
+        if args.width_mult is not None:
+            kwargs = {"width_mult": args.width_mult} | kwargs
         import torch
 
         torch.manual_seed(args.seed)
@@ -57,8 +60,8 @@ class Train(Command):
         history = fit(model, train, seed_cfg, checkpoint=state, eval_data=test)
         acc = evaluate(model, test)
         meta = {"data": args.data, "test_acc": acc, "history": history.epochs,
-                "train_config": vars(seed_cfg) | {}, "mean": datasets.DATASETS.meta(args.data)["mean"],
-                "std": datasets.DATASETS.meta(args.data)["std"]}
+                "train_config": vars(seed_cfg), "mean": datasets.info(args.data)["mean"],
+                "std": datasets.info(args.data)["std"]}
         save_model(args.out, model, args.model, kwargs, meta)
         state.unlink(missing_ok=True)
         print(f"{args.model}: test top-1 {acc:.4f} on {args.data} -> {args.out}")

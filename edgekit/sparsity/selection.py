@@ -68,9 +68,9 @@ def select_layers(model: nn.Module, selection: Selection | None = None) -> dict[
         if any(fnmatch(name, p) for p in sel.include):
             chosen[name] = module
             continue
-        if name == first and not sel.first_conv:
-            continue
-        if name == classifier and not sel.classifier:
+        if name in (first, classifier):
+            if sel.first_conv if name == first else sel.classifier:
+                chosen[name] = module
             continue
         if (kind in ("1x1", "linear") or (kind == "depthwise" and sel.depthwise)
                 or (kind in ("kxk", "grouped") and sel.kxk)):
