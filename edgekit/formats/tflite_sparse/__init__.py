@@ -3,9 +3,10 @@ directly (op version 8), other sparse weights compressed behind DENSIFY, XNNPACK
 qualification. See docs/TFLITE_SPARSE.md."""
 
 from edgekit.formats.tflite_sparse.check import check_model, violations
+from edgekit.formats.tflite_sparse.hook import postprocess_tflite
 from edgekit.formats.tflite_sparse.storage import DENSE, DENSIFY, DIRECT, LayerStorage, Policy
 from edgekit.formats.tflite_sparse.writer import SparseResult, sparsify_bytes, write_sparse
 from edgekit.formats.tflite_sparse.xnnpack import Qualification, qualify
 
 __all__ = ["DENSE", "DENSIFY", "DIRECT", "LayerStorage", "Policy", "Qualification", "SparseResult",
-           "check_model", "qualify", "sparsify_bytes", "violations", "write_sparse"]
+           "check_model", "postprocess_tflite", "qualify", "sparsify_bytes", "violations", "write_sparse"]
