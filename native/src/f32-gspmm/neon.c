@@ -14,10 +14,24 @@ EK_INLINE void tile(const ek_weights* w, int32_t b, int GM, int NV, const float*
     for (int v = 0; v < NV; v++) acc[r][v] = bias;
   }
   const float* val = w->f32_values + (int64_t)w->block_ptr[b] * GM;
-  for (int32_t g = w->block_ptr[b]; g < w->block_ptr[b + 1]; g++, val += GM) {
-    const float* x = X + (size_t)w->idx[g] * ldx;
+  const int32_t* idx = w->idx + w->block_ptr[b];
+  const int32_t* const idx_end = w->idx + w->block_ptr[b + 1];
+  const size_t ldx_bytes = ldx * sizeof(float);
+  for (; idx != idx_end; idx++, val += GM) {
+    /* One madd for the row address, one ld1 for up to 4 vectors. */
+    const float* x = (const float*)(const void*)((const char*)X + (size_t)*idx * ldx_bytes);
     float32x4_t xv[8];
-    for (int v = 0; v < NV; v++) xv[v] = vld1q_f32(x + 4 * v);
+    if (NV >= 4) {
+      for (int v = 0; v < NV; v += 4) {
+        const float32x4x4_t q = vld1q_f32_x4(x + 4 * v);
+        xv[v] = q.val[0], xv[v + 1] = q.val[1], xv[v + 2] = q.val[2], xv[v + 3] = q.val[3];
+      }
+    } else if (NV == 2) {
+      const float32x4x2_t q = vld1q_f32_x2(x);
+      xv[0] = q.val[0], xv[1] = q.val[1];
+    } else {
+      xv[0] = vld1q_f32(x);
+    }
     if (GM == 1) {
       const float32x4_t wv = vld1q_dup_f32(val);
       for (int v = 0; v < NV; v++) acc[0][v] = vfmaq_f32(acc[0][v], xv[v], wv);

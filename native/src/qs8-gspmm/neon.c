@@ -16,8 +16,10 @@ EK_INLINE void tile(const ek_weights* w, int32_t b, int GM, int NPX, const int8_
     for (int v = 0; v < NV; v++) acc[r][v] = a0;
   }
   const int16_t* val = w->q16_values + (int64_t)w->block_ptr[b] * GM;
-  for (int32_t g = w->block_ptr[b]; g < w->block_ptr[b + 1]; g++, val += GM) {
-    const int8_t* x = X + (size_t)w->idx[g] * ldx;
+  const int32_t* idx = w->idx + w->block_ptr[b];
+  const int32_t* const idx_end = w->idx + w->block_ptr[b + 1];
+  for (; idx != idx_end; idx++, val += GM) {
+    const int8_t* x = X + (size_t)*idx * ldx;
     int16x8_t xw[2];
     if (NPX == 16) {
       const int8x16_t x8 = vld1q_s8(x);

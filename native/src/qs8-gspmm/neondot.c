@@ -15,10 +15,9 @@ EK_INLINE void tile(const ek_weights* w, int32_t b, int GM, int NPX, const int8_
     const int32x4_t a0 = vdupq_n_s32(m0 + r < w->M ? acc0[m0 + r] : 0);
     for (int v = 0; v < NV; v++) acc[r][v] = a0;
   }
-  const int32_t q_end = w->block_ptr[b + 1] / 4;
   const int8_t* wq = w->q8_quads + (int64_t)(w->block_ptr[b] / 4) * GM * 4;
-  for (int32_t q = w->block_ptr[b] / 4; q < q_end; q++, wq += 4 * GM) {
-    const int32_t* k = w->idx + 4 * q;
+  const int32_t* const k_end = w->idx + w->block_ptr[b + 1];
+  for (const int32_t* k = w->idx + w->block_ptr[b]; k != k_end; k += 4, wq += 4 * GM) {
     int8x16_t rows[4];
     for (int j = 0; j < 4; j++) {
       const int8_t* x = X + (size_t)k[j] * ldx;
