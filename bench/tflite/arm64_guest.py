@@ -6,8 +6,11 @@ Loads the model in the default interpreter (XNNPACK, 1 thread), invokes it REPEA
 fixed input, and optionally saves the output so the host can check it against x86.
 """
 
+import os
 import sys
 
+# numpy's OpenBLAS threads spin while idle: their instructions would swamp the count
+os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
 sys.path.insert(0, sys.argv[1])
 
 import numpy as np

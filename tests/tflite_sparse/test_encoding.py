@@ -87,3 +87,53 @@ def test_index_dtype_is_the_narrowest():
 def test_bad_shapes_raise_a_user_error(shape, block):
     with pytest.raises(InvalidInputError):
         encode(np.ones(shape, np.float32), block)
+
+
+def _corrupt(kind: str):
+    sp = encode(_sparse((6, 16), 0.4, seed=9), Block(1, 4))
+    csr = sp.levels[1]
+    if kind == "index_out_of_range":
+        csr.indices = csr.indices.copy()
+        csr.indices[-1] = 4
+    elif kind == "segments_decreasing":
+        csr.segments = csr.segments.copy()
+        csr.segments[2], csr.segments[3] = csr.segments[3], csr.segments[2] - 1
+    elif kind == "segments_short":
+        csr.segments = csr.segments[:-1]
+    elif kind == "values_short":
+        sp.values = sp.values[:-1]
+    elif kind == "dense_size":
+        sp.levels[0].dense_size = 7
+    elif kind == "block_not_dividing":
+        sp.levels[2].dense_size = 3
+    return sp
+
+
+@pytest.mark.parametrize("kind", ["index_out_of_range", "segments_decreasing", "segments_short",
+                                  "values_short", "dense_size", "block_not_dividing"])
+def test_malformed_encodings_are_rejected_not_read_out_of_bounds(kind):
+    with pytest.raises(InvalidInputError):
+        decode(_corrupt(kind))
+
+
+def test_random_corruption_never_crashes_the_reader():
+    """A small fuzz: random edits to segments/indices/values either decode or raise InvalidInputError."""
+    rng = np.random.default_rng(0)
+    base = _sparse((5, 12), 0.5, seed=2)
+    for _ in range(300):
+        sp = encode(base, Block(1, 4))
+        csr = sp.levels[1]
+        target = rng.integers(3)
+        if target == 0 and csr.indices.size:
+            csr.indices = csr.indices.copy()
+            csr.indices[rng.integers(csr.indices.size)] = rng.integers(-3, 8)
+        elif target == 1:
+            csr.segments = csr.segments.copy()
+            csr.segments[rng.integers(csr.segments.size)] = rng.integers(-2, 20)
+        else:
+            sp.values = sp.values[: rng.integers(sp.values.size + 1)]
+        try:
+            out = decode(sp)
+        except InvalidInputError:
+            continue
+        assert out.shape == base.shape

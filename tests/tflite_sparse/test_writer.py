@@ -194,3 +194,14 @@ def test_min_runtime_version_is_raised(fp32_sparse):
     md = next(m for m in model.metadata if m.name in (b"min_runtime_version", "min_runtime_version"))
     text = bytes(model.buffers[md.buffer].data).rstrip(b"\0").decode()
     assert tuple(int(p) for p in text.split(".")) >= (2, 3, 0)
+
+
+def test_guard_reports_malformed_sparse_tensors(fp32_model):
+    """A file whose CSR indices point past the weight is refused before any runtime reads it."""
+    _, dense = fp32_model
+    model = flatbuf.read(sparsify_bytes(dense).data)
+    sg = model.subgraphs[0]
+    w = next(t for t in sg.tensors if t.sparsity is not None and len(t.shape) == 2)
+    w.sparsity.dimMetadata[1].arrayIndices.values[0] = 216  # beyond the I/4 blocks of any FC here
+    found = violations(flatbuf.read(flatbuf.write(model)))
+    assert found and "malformed" in found[0].problem

@@ -13,7 +13,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from edgekit.errors import InvalidInputError
 from edgekit.formats.tflite_sparse import flatbuf
-from edgekit.formats.tflite_sparse.encoding import DENSE, SPARSE_CSR
+from edgekit.formats.tflite_sparse.encoding import DENSE, SPARSE_CSR, decode
 from edgekit.formats.tflite_sparse.storage import FC_BLOCK, FC_SPARSE_VERSION
 
 
@@ -50,6 +50,11 @@ def violations(model: schema.ModelT) -> list[Violation]:
             if t.sparsity is None:
                 continue
             name = flatbuf.tensor_name(t)
+            try:
+                decode(flatbuf.read_sparsity(t, model))
+            except (InvalidInputError, KeyError, AttributeError, ValueError, IndexError) as exc:
+                found.append(Violation(si, name, "-", f"malformed sparse tensor: {exc}"))
+                continue
             if ti in outputs:
                 found.append(Violation(si, name, "subgraph output", "sparse tensors cannot be outputs"))
             for oi, slot in users.get(ti, []):

@@ -134,14 +134,18 @@ def decode(sp: SparseTensor) -> np.ndarray:
     r = len(sp.shape)
     blk = sp.block
     k = blk.size
+    if len(sp.block_map) > 1 or not 0 <= blk.dim < r or k < 1 or sp.shape[blk.dim] % k \
+            or sp.traversal_order != list(range(r + len(sp.block_map))):
+        raise InvalidInputError("sparse tensor block map / traversal order is not one edgekit reads")
     expanded = list(sp.shape)
     if not blk.is_trivial:
         expanded[blk.dim] //= k
+    if any(sp.levels[i].dense_size != expanded[i] for i in range(min(r - 1, len(sp.levels)))):
+        raise InvalidInputError("sparse tensor dense level sizes do not match its shape")
     outer, last = expanded[:r - 1], expanded[r - 1]
     csr = sp.levels[r - 1]
     parents = int(np.prod(outer, dtype=np.int64)) if outer else 1
-    if csr.segments is None or csr.indices is None or len(csr.segments) != parents + 1:
-        raise InvalidInputError("sparse tensor has malformed CSR segments")
+    _check_structure(sp, csr, parents, last, k)
     rows = np.zeros((parents, last, k), dtype=sp.values.dtype)
     vals = sp.values.reshape(-1, k)
     for p in range(parents):
@@ -153,6 +157,25 @@ def decode(sp: SparseTensor) -> np.ndarray:
     b = blk.dim
     unmoved = np.moveaxis(view, -1, b + 1)
     return unmoved.reshape(sp.shape)
+
+
+def _check_structure(sp: SparseTensor, csr: Level, parents: int, last: int, k: int) -> None:
+    """Reject anything a reader would index out of bounds with (files can come from anywhere)."""
+    r = len(sp.shape)
+    want_levels = r + (0 if sp.block.is_trivial else 1)
+    if len(sp.levels) != want_levels or csr.format != SPARSE_CSR or any(
+            lvl.format != DENSE for i, lvl in enumerate(sp.levels) if i != r - 1):
+        raise InvalidInputError("sparse tensor layout is not [DENSE..., CSR, (DENSE block)]")
+    seg, idx = csr.segments, csr.indices
+    if seg is None or idx is None or len(seg) != parents + 1 or seg[0] != 0:
+        raise InvalidInputError("sparse tensor has malformed CSR segments")
+    if np.any(np.diff(seg) < 0) or seg[-1] != len(idx):
+        raise InvalidInputError("sparse tensor CSR segments are not monotonic or miss the index count")
+    if len(idx) and (idx.min() < 0 or idx.max() >= last):
+        raise InvalidInputError(f"sparse tensor index out of range (dimension size {last})")
+    if sp.values.size != len(idx) * k:
+        raise InvalidInputError(f"sparse tensor holds {sp.values.size} values, its indices need "
+                                f"{len(idx) * k}")
 
 
 def block_sparsity(dense: np.ndarray, block: Block) -> float:
