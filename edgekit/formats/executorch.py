@@ -1,0 +1,44 @@
+"""ExecuTorch writer: torch.export -> partitioners (edgekit's sparse backend, then XNNPACK) -> .pte.
+
+int8: PT2E with XNNPACKQuantizer (per-channel symmetric weights) calibrated on real data first.
+Hook for the sparse backend: `partitioners()` below; what it delegated is returned for the manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from edgekit.formats.base import WriteJob
+from edgekit.quant.pt2e import quantize_pt2e, xnnpack_quantizer
+
+
+def partitioners(job: WriteJob) -> list:
+    """edgekit's sparse partitioner (when the model is sparse and config.sparse_backend) + XNNPACK."""
+    try:
+        from edgekit.backends.executorch.lowering import partitioners as backend_partitioners
+    except ImportError:
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+
+        return [XnnpackPartitioner()]
+    use_sparse = job.config.sparse_backend and job.sparsity is not None
+    return backend_partitioners(job.model.state_dict() if use_sparse else None, sparse_backend=use_sparse)
+
+
+def write(job: WriteJob, precision: str, path: Path) -> dict[str, Any]:
+    from executorch.exir import to_edge_transform_and_lower
+
+    if precision == "int8":
+        quantized = quantize_pt2e(job.model, job.example, job.calib, xnnpack_quantizer())
+        program = torch.export.export(quantized, (job.example,))
+    else:
+        program = job.exported
+    edge = to_edge_transform_and_lower(program, partitioner=partitioners(job))
+    manager = edge.to_executorch()
+    path.write_bytes(manager.buffer)
+    delegates = [d.id for d in manager.executorch_program.execution_plan[0].delegates]
+    return {"delegates": delegates, "sparse_backend": "EdgekitBackend" in delegates,
+            "quantization": "pt2e XNNPACKQuantizer int8, per-channel symmetric weights"
+            if precision == "int8" else None}
