@@ -25,7 +25,7 @@ def summary_table(results: Sequence[Result], baseline: Result | None = None):
     table.add_column("runtime", no_wrap=True)
     if remote:
         table.add_column("device")
-    for col in ("p50", "p90", "p99", "speedup", "size", "peak RSS", "top-1"):
+    for col in ("p50", "p90", "speedup", "size", "RSS", "top-1"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in results:
         speed = base.latency["p50"] / r.latency["p50"] if base and r.latency["p50"] > 0 else float("nan")
@@ -33,8 +33,8 @@ def summary_table(results: Sequence[Result], baseline: Result | None = None):
         name = f"{r.data['model']['name']} {r.variant}".strip()
         where = [r.device] if remote else []
         table.add_row(name, r.runtime, *where,
-                      f"{r.latency['p50']:.3f}", f"{r.latency['p90']:.3f}", f"{r.latency['p99']:.3f}",
-                      f"{speed:.2f}x", human_bytes(r.size_bytes), human_bytes(r.peak_rss_bytes), acc)
+                      f"{r.latency['p50']:.3f}", f"{r.latency['p90']:.3f}", f"{speed:.2f}x",
+                      human_bytes(r.size_bytes), human_bytes(r.peak_rss_bytes), acc)
     return table
 
 

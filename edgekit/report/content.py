@@ -24,6 +24,7 @@ class Row:
     first_ms: float
     size_bytes: int
     peak_rss_bytes: int
+    rss_growth_bytes: int  # peak minus the RSS before the model was loaded (runtime already imported)
     accuracy: float | None
     speedup: float
     size_ratio: float
@@ -105,7 +106,9 @@ def build(results: Sequence[Result], baseline: str | int | None = None,
         rows.append(Row(label=r.label, model=r.data["model"]["name"], variant=r.variant, runtime=r.runtime,
                         device=r.device, latency=r.latency, load_ms=r.data["load_ms"],
                         first_ms=r.data["first_inference_ms"], size_bytes=r.size_bytes,
-                        peak_rss_bytes=r.peak_rss_bytes, accuracy=r.accuracy,
+                        peak_rss_bytes=r.peak_rss_bytes,
+                        rss_growth_bytes=r.peak_rss_bytes - int(r.data["memory"]["rss_before_load_bytes"]),
+                        accuracy=r.accuracy,
                         speedup=b.latency["p50"] / p50 if p50 > 0 else float("inf"),
                         size_ratio=r.size_bytes / b.size_bytes if b.size_bytes else float("nan"),
                         is_baseline=r is b))

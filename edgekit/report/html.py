@@ -73,6 +73,7 @@ def _speed_cell(r: Row) -> str:
 def _results_table(c: ReportContent) -> str:
     head = ("<tr><th>variant</th><th class=l>runtime</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th>"
             "<th>mean ± std</th><th>speedup</th><th>size</th><th>size ×</th><th>peak RSS</th>"
+            "<th>+ by model</th>"
             "<th>load ms</th><th>1st run ms</th>" + ("<th>top-1</th>" if c.has_accuracy else "") + "</tr>")
     body = []
     for r in c.rows:
@@ -86,7 +87,8 @@ def _results_table(c: ReportContent) -> str:
             f"<td>{lat['p50']:.3f}</td><td>{lat['p90']:.3f}</td><td>{lat['p99']:.3f}</td>"
             f"<td>{lat['mean']:.3f} ± {lat['std']:.3f}</td>{_speed_cell(r)}"
             f"<td>{human_bytes(r.size_bytes)}</td><td>{r.size_ratio:.2f}</td>"
-            f"<td>{human_bytes(r.peak_rss_bytes)}</td><td>{r.load_ms:.1f}</td><td>{r.first_ms:.2f}</td>"
+            f"<td>{human_bytes(r.peak_rss_bytes)}</td><td>{human_bytes(r.rss_growth_bytes)}</td>"
+            f"<td>{r.load_ms:.1f}</td><td>{r.first_ms:.2f}</td>"
             f"{acc}</tr>")
     return f'<table id="speedup-table">{head}{"".join(body)}</table>'
 
@@ -146,7 +148,8 @@ def render(c: ReportContent, charts: dict[str, bytes], op_charts: dict[int, byte
 <section id="latency"><h2>Latency</h2>{latency_img}</section>
 <section id="speedup"><h2>Speedup against {escape(c.baseline)}</h2>{_results_table(c)}
 <p class="note">speedup = baseline p50 / p50; size × = file size / baseline file size;
-peak RSS is the whole inference process (runtime included).</p></section>
+peak RSS is the whole inference process (Python and runtime included); "+ by model" is
+how much it grew from loading and running the model.</p></section>
 <section id="size-latency"><h2>{scatter_title}</h2>
 {_img(charts["size_latency"], "size-latency", scatter_title)}</section>
 <section id="per-op"><h2>Where the time goes (top {top} operators per profile)</h2>

@@ -109,3 +109,15 @@ def test_page_renders_in_headless_chromium(report, tmp_path: Path) -> None:
     assert len(colors) > 50, "a blank page has a handful of colours; charts and text have many"
     dark_header = img.crop((0, 0, 1280, 60)).resize((1, 1)).getpixel((0, 0))
     assert dark_header < 60  # the header bar rendered (styles applied)
+
+
+def test_terminal_summary_table(results) -> None:
+    from rich.console import Console
+
+    console = Console(record=True, width=140)
+    console.print(ekp.summary_table(results, baseline=results[2]))
+    text = console.export_text()
+    for r in results:
+        assert r.runtime in text and f"{r.latency['p50']:.3f}" in text
+        assert f"{results[2].latency['p50'] / r.latency['p50']:.2f}x" in text
+    assert f"{results[0].accuracy:.3f}" in text
