@@ -50,6 +50,9 @@ def _random_input(shape: list[int], dtype: Any) -> Any:
     return np.zeros(shape, dtype=dtype)
 
 
+_EDGEKIT_BACKEND_ID = b"EdgekitBackend"  # edgekit.backends.executorch.BACKEND_ID (no edgekit import here)
+
+
 def _load_edgekit_backend(threads: int) -> None:
     """Sparse .pte files run on edgekit's ExecuTorch backend: load it when it exists.
 
@@ -101,6 +104,11 @@ class ExecuTorchRunner:
             program = Runtime.get().load_program(path)
             self._method = program.load_method("forward")
         except Exception as exc:
+            with open(path, "rb") as f:
+                if _EDGEKIT_BACKEND_ID in f.read():
+                    raise RuntimeMissing(
+                        f"{os.path.basename(path)} runs on edgekit's sparse ExecuTorch backend, which is "
+                        "not loaded here: build it (`make backend`) or set EDGEKIT_EXECUTORCH_LIB") from None
             raise BadModel(f"ExecuTorch cannot load {os.path.basename(path)}: {exc}") from None
         if self._method is None:
             raise BadModel(f"{os.path.basename(path)} has no 'forward' method")

@@ -18,6 +18,8 @@ from edgekit.cli.main import main
 from edgekit.errors import InvalidInputError
 from edgekit.report import write_report
 
+pytestmark = pytest.mark.xdist_group("report")  # one worker builds the shared results fixture
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
