@@ -15,7 +15,7 @@ from torch import nn
 from edgekit.errors import InvalidInputError
 from edgekit.models.lsnet.layers import FFN, ConvBN, RepVGGDW, Residual, SqueezeExcite
 from edgekit.models.lsnet.norm import ExportableGroupNorm
-from edgekit.models.lsnet.ska import ska
+from edgekit.models.lsnet.ska import SKA
 
 
 class LKP(nn.Module):
@@ -48,12 +48,12 @@ class LSConv(nn.Module):
 
     def __init__(self, dim: int, large_kernel: int = 7, small_kernel: int = 3, groups: int = 8) -> None:
         super().__init__()
-        self.small_kernel = small_kernel
         self.lkp = LKP(dim, large_kernel, small_kernel, groups)
+        self.ska = SKA(dim, small_kernel)
         self.bn: nn.Module = nn.BatchNorm2d(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(ska(x, self.lkp(x), self.small_kernel)) + x
+        return self.bn(self.ska(x, self.lkp(x))) + x
 
 
 def relative_offset_index(resolution: int) -> torch.Tensor:

@@ -17,6 +17,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def ska(x: torch.Tensor, w_tap_major: torch.Tensor, kernel_size: int = 3) -> torch.Tensor:
@@ -54,3 +55,36 @@ def ska_reference(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     cols = F.unfold(x, k, padding=k // 2).view(n, c, taps, h, wd)
     w_per_channel = w.repeat(1, c // cw, 1, 1, 1)  # channel c -> weight channel c % Cw
     return (cols * w_per_channel).sum(dim=2)
+
+
+class SKA(nn.Module):
+    """SKA as used inside LSNet: the shifted copies of x come from fixed one-hot depthwise convs.
+
+    Same math as `ska`, but without a pad node: XNNPACK refuses the int8 constant pad it would need
+    (`StaticConstantPad ... xnn_status_invalid_parameter` at load time), while a depthwise conv is delegated
+    and quantised exactly (one-hot weights are exact in per-channel int8). The centre tap is x itself.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 3) -> None:
+        super().__init__()
+        self.channels, self.kernel_size = channels, kernel_size
+        taps = kernel_size * kernel_size
+        self.centre = taps // 2
+        for tap in range(taps):  # one buffer per tap: XNNPACK wants each conv weight as a static tensor
+            kernel = torch.zeros(channels, 1, kernel_size, kernel_size)
+            kernel[:, 0, tap // kernel_size, tap % kernel_size] = 1.0
+            self.register_buffer(f"shift_{tap}", kernel, persistent=False)
+
+    def forward(self, x: torch.Tensor, w_tap_major: torch.Tensor) -> torch.Tensor:
+        n, c, h, wd = x.shape
+        taps = self.kernel_size**2
+        cw = w_tap_major.shape[1] // taps
+        groups = c // cw
+        w = w_tap_major.reshape(n, 1, taps * cw, h, wd)
+        out = None
+        for tap in range(taps):
+            shifted = x if tap == self.centre else F.conv2d(
+                x, getattr(self, f"shift_{tap}"), padding=self.kernel_size // 2, groups=c)
+            term = shifted.reshape(n, groups, cw, h, wd) * w[:, :, tap * cw:(tap + 1) * cw]
+            out = term if out is None else out + term
+        return out.reshape(n, c, h, wd)
