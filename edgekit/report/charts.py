@@ -59,7 +59,7 @@ def latency_chart(rows: list[Row]) -> bytes:
                if any(r.runtime == rt for r in rows)]
     names = [rt for rt in RUNTIME_COLORS if any(r.runtime == rt for r in rows)]
     if handles:
-        ax.legend(handles, names, loc="lower right", frameon=False)
+        ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title("Latency per variant and runtime")
     return _png(fig)
 
@@ -92,8 +92,14 @@ def size_latency_chart(rows: list[Row], with_accuracy: bool) -> bytes:
     sizes = [r.size_bytes / scale for r in rows]
     p50 = [r.latency["p50"] for r in rows]
     if with_accuracy:
-        acc = [r.accuracy if r.accuracy is not None else float("nan") for r in rows]
-        sc = ax.scatter(sizes, p50, c=acc, cmap="viridis", s=90, edgecolors="#111827", linewidths=0.6)
+        known = [i for i, r in enumerate(rows) if r.accuracy is not None]
+        unknown = [i for i, r in enumerate(rows) if r.accuracy is None]
+        sc = ax.scatter([sizes[i] for i in known], [p50[i] for i in known],
+                        c=[rows[i].accuracy for i in known], cmap="viridis", s=90, edgecolors="#111827",
+                        linewidths=0.6)
+        if unknown:  # no accuracy recorded: grey, but still on the chart
+            ax.scatter([sizes[i] for i in unknown], [p50[i] for i in unknown], c="#d1d5db", s=90,
+                       edgecolors="#111827", linewidths=0.6)
         fig.colorbar(sc, ax=ax, label="top-1 accuracy")
     else:
         ax.scatter(sizes, p50, c=[RUNTIME_COLORS.get(r.runtime, _OTHER) for r in rows], s=90,

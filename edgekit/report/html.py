@@ -31,6 +31,7 @@ td.w { white-space:normal; text-align:left; }
 th:first-child, td:first-child, td.l, th.l { text-align:left; }
 th { color:var(--muted); font-weight:600; }
 tr.base td { background:#eff6ff; }
+table#matrix { width:auto; min-width:50%; margin-bottom:16px; }
 .tag { display:inline-block; padding:1px 7px; border-radius:9px; font-size:11px; color:#fff; }
 .executorch { background:#2563eb; } .tflite { background:#f59e0b; } .onnx { background:#10b981; }
 img.chart { max-width:100%; display:block; margin:6px auto; }
@@ -86,11 +87,30 @@ def _results_table(c: ReportContent) -> str:
             f'{" <b>(baseline)</b>" if r.is_baseline else ""}</td><td class=l>{_tag(r.runtime)}</td>'
             f"<td>{lat['p50']:.3f}</td><td>{lat['p90']:.3f}</td><td>{lat['p99']:.3f}</td>"
             f"<td>{lat['mean']:.3f} ± {lat['std']:.3f}</td>{_speed_cell(r)}"
-            f"<td>{human_bytes(r.size_bytes)}</td><td>{r.size_ratio:.2f}</td>"
+            f"<td>{human_bytes(r.size_bytes)}</td><td>{r.size_ratio:.3g}</td>"
             f"<td>{human_bytes(r.peak_rss_bytes)}</td><td>{human_bytes(r.rss_growth_bytes)}</td>"
             f"<td>{r.load_ms:.1f}</td><td>{r.first_ms:.2f}</td>"
             f"{acc}</tr>")
     return f'<table id="speedup-table">{head}{"".join(body)}</table>'
+
+
+def _matrix(c: ReportContent) -> str:
+    """Variants down, runtimes across: p50 and speedup, the comparison people ask for first."""
+    runtimes = list(dict.fromkeys(r.runtime for r in c.rows))
+    variants = list(dict.fromkeys(f"{r.model} {r.variant}".strip() for r in c.rows))
+    if len(runtimes) < 2 and len(variants) < 2:
+        return ""
+    cells = {(f"{r.model} {r.variant}".strip(), r.runtime): r for r in c.rows if r.device == c.rows[0].device}
+    head = "<tr><th>p50 ms (speedup)</th>" + "".join(f"<th>{_tag(rt)}</th>" for rt in runtimes) + "</tr>"
+    body = []
+    for v in variants:
+        tds = []
+        for rt in runtimes:
+            r = cells.get((v, rt))
+            tds.append(f"<td>{r.latency['p50']:.3f} <span class=note>({r.speedup:.2f}x)</span></td>"
+                       if r else "<td>—</td>")
+        body.append(f"<tr><td>{escape(v)}</td>{''.join(tds)}</tr>")
+    return f'<table id="matrix">{head}{"".join(body)}</table>'
 
 
 def _op_section(c: ReportContent, op_charts: dict[int, bytes]) -> str:
@@ -146,7 +166,7 @@ def render(c: ReportContent, charts: dict[str, bytes], op_charts: dict[int, byte
 <main>
 {_cards(c)}
 <section id="latency"><h2>Latency</h2>{latency_img}</section>
-<section id="speedup"><h2>Speedup against {escape(c.baseline)}</h2>{_results_table(c)}
+<section id="speedup"><h2>Speedup against {escape(c.baseline)}</h2>{_matrix(c)}{_results_table(c)}
 <p class="note">speedup = baseline p50 / p50; size × = file size / baseline file size;
 peak RSS is the whole inference process (Python and runtime included); "+ by model" is
 how much it grew from loading and running the model.</p></section>
