@@ -35,18 +35,16 @@ class Profile(Command):
     def run(self, args: argparse.Namespace) -> int:
         import sys
 
-        from edgekit import atomic
         from edgekit.profile import print_summary, profile, profile_all
 
         kwargs = dict(runtime=args.runtime, runs=args.runs, warmup=args.warmup, threads=args.threads,
                       device=args.device, precision=args.precision, per_op_runs=args.per_op_runs,
                       progress=not args.no_progress and sys.stderr.isatty(), timeout=args.timeout)
         results = profile_all(args.target, **kwargs) if args.all else [profile(args.target, **kwargs)]
-        if args.json:
+        if args.json:  # only after every profile succeeded; each file is written atomically
             if args.all:
-                with atomic.atomic_dir(args.json) as tmp:
-                    for r in results:
-                        r.save(tmp / result_filename(r.label))
+                for r in results:
+                    r.save(args.json / result_filename(r.label))
             else:
                 results[0].save(args.json)
         print_summary(results)

@@ -31,12 +31,20 @@ class ProfileFailedError(EdgekitError):
     """The worker process died without a result (crash, OOM, killed)."""
 
 
+def _is_local(dev: Transport) -> bool:
+    return bool(getattr(dev, "is_local", False))  # duck-typed transports (adb) may lack the attribute
+
+
+def _python(dev: Transport) -> str:
+    return str(getattr(dev, "python", "python3"))
+
+
 def _worker_argv(dev: Transport, model: str, etrecord: str | None, out: str, runtime: str,
                  settings: dict[str, int], remote_dir: str | None) -> list[str]:
     if remote_dir:
-        entry = [dev.python, f"{remote_dir}/worker.py"]
+        entry = [_python(dev), f"{remote_dir}/worker.py"]
     else:
-        entry = [dev.python, "-m", "edgekit.profile.worker"]
+        entry = [_python(dev), "-m", "edgekit.profile.worker"]
     argv = [*entry, "--model", model, "--runtime", runtime, "--runs", str(settings["runs"]),
             "--warmup", str(settings["warmup"]), "--threads", str(settings["threads"]),
             "--per-op-runs", str(settings["per_op_runs"]), "--out", out]
@@ -56,7 +64,7 @@ def _stderr_handler(progress: ProgressFn | None, errors: list[str]) -> Callable[
 
 
 def _raise_for_worker(rc: int, err: str, errors: list[str], dev: Transport, art: Artifact) -> None:
-    where = "this machine" if dev.is_local else dev.url
+    where = "this machine" if _is_local(dev) else dev.url
     if errors:
         kind, _, message = errors[-1].partition(" ")
         if kind == "missing_runtime":
@@ -66,8 +74,8 @@ def _raise_for_worker(rc: int, err: str, errors: list[str], dev: Transport, art:
         raise InvalidInputError(message, hint="check the model file; re-export it if it is corrupt")
     tail = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("EKPROGRESS")]
     last = tail[-1].strip() if tail else "no output"
-    if rc == 127 or ("no such file or directory" in last.lower() and dev.python in last):
-        raise MissingDependencyError(f"no Python interpreter {dev.python!r} on {where}",
+    if rc == 127 or ("no such file or directory" in last.lower() and _python(dev) in last):
+        raise MissingDependencyError(f"no Python interpreter {_python(dev)!r} on {where}",
                                      hint="install python3 there or pass ?python=/path/to/python in the URL")
     raise ProfileFailedError(f"profiling {art.path.name} on {where} failed (exit {rc}): {last}",
                              hint="re-run with --debug, or lower --runs")
@@ -90,7 +98,7 @@ def run_worker(dev: Transport, art: Artifact, settings: dict[str, int], *, timeo
     on_line = _stderr_handler(progress, errors)
     with tempfile.TemporaryDirectory(prefix="edgekit-profile-") as local_tmp:
         local_out = Path(local_tmp) / "result.json"
-        if dev.is_local:
+        if _is_local(dev):
             argv = _worker_argv(dev, str(art.path), str(art.etrecord) if art.etrecord else None,
                                 str(local_out), art.runtime, settings, None)
         else:
@@ -107,7 +115,7 @@ def run_worker(dev: Transport, art: Artifact, settings: dict[str, int], *, timeo
         rc, _, err = _call_run(dev, argv, timeout, on_line)
         if rc != 0:
             _raise_for_worker(rc, err, errors, dev, art)
-        if not dev.is_local:
+        if not _is_local(dev):
             dev.pull(f"{remote}/result.json", local_out)
         try:
             return json.loads(local_out.read_text())
@@ -122,7 +130,7 @@ def make_result(raw: dict[str, Any], art: Artifact, target: Target, dev: Transpo
     runtime = raw["runtime"]["name"]
     name = f"{target.model_name} {art.variant}" if art.variant else target.model_name
     label = f"{name} · {runtime}"
-    if not dev.is_local:
+    if not _is_local(dev):
         label += f" @ {env.get('hostname', dev.url)}"
     data = {
         "schema_version": SCHEMA_VERSION,

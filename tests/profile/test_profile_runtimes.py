@@ -8,6 +8,7 @@ import pytest
 import tiny_models
 
 import edgekit.profile as ekp
+from edgekit.cli.main import main
 
 RUNS = 15
 
@@ -99,9 +100,13 @@ def test_litert_lists_ops_without_faking_times(tiny: Path) -> None:
     assert [op["op_type"] for op in per_op["ops"]].count("CONV_2D") == 2  # stem + pointwise
 
 
-def test_bundle_profiles_every_artifact_with_manifest_metadata(tiny: Path) -> None:
-    results = ekp.profile_all(tiny / "bundle", runs=5, warmup=1, threads=1, per_op_runs=0)
-    assert [r.runtime for r in results] == ["executorch", "tflite", "onnx"]
+def test_bundle_profiles_every_artifact_with_manifest_metadata(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    rc = main(["profile", str(tiny / "bundle"), "--all", "--runs", "5", "--warmup", "1", "--threads", "1",
+               "--per-op-runs", "0", "--json", str(out)])
+    assert rc == 0
+    results = sorted((ekp.load_result(p) for p in out.glob("*.json")), key=lambda r: r.data["model"]["file"])
+    assert [r.runtime for r in results] == ["onnx", "executorch", "tflite"]  # tiny.onnx, .pte, .tflite
     manifest_acc = __import__("json").loads((tiny / "bundle" / "edgekit.json").read_text())["accuracy"]
     for r in results:
         assert r.variant == "fp32/dense"
