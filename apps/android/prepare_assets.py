@@ -25,8 +25,16 @@ sys.path.insert(0, str(HERE.parent / "raspberry-pi"))  # reuse the Pi app's test
 from edgekit_pi.classify import Classifier, top_k  # noqa: E402
 
 
+class NeedsEdgekitBackend(Exception):
+    """The .pte delegates to edgekit's sparse backend, which ExecuTorch's Android AAR does not contain."""
+
+
 def prepare(bundle: Path, image: Path, assets: Path) -> dict:
     clf = Classifier(bundle, runtime="executorch")
+    if b"EdgekitBackend" in Path(clf.predictor.file).read_bytes():
+        raise NeedsEdgekitBackend(
+            f"{Path(clf.predictor.file).name} uses edgekit's sparse ExecuTorch backend, which the stock "
+            "executorch-android AAR cannot run: export a dense model for the app (see README)")
     with Image.open(image) as im:
         rgb = im.convert("RGB")
     x = clf.preprocess(rgb)
@@ -48,7 +56,11 @@ def main() -> int:
     p.add_argument("image", type=Path)
     p.add_argument("--assets", type=Path, default=HERE / "app/src/main/assets")
     args = p.parse_args()
-    meta = prepare(args.bundle, args.image, args.assets)
+    try:
+        meta = prepare(args.bundle, args.image, args.assets)
+    except NeedsEdgekitBackend as exc:
+        print(f"prepare_assets: error: {exc}", file=sys.stderr)
+        return 2
     print(f"assets in {args.assets}: host ExecuTorch says {meta['expected_label']} "
           f"({meta['expected_prob']:.2f})")
     return 0
