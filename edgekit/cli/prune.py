@@ -58,21 +58,21 @@ class Prune(Command):
         from edgekit.train.finetune import prune_finetune
         from edgekit.train.modelref import resolve
 
+        # validate everything cheap before loading data or training
         check_sparsity(args.sparsity)
         get(args.pattern)
         cfg = training_config(args)
         cfg.validate()
         model, ref = resolve(args.model)
         selection = selection_from(args)
+        plan = uniform_plan(model, args.sparsity, args.pattern, selection,
+                            criterion="global" if args.plan == "global" else "layer")
         train = ref.load_data(args.data, "train", limit=args.limit)
         test = ref.load_data(args.data, "test")
         before = evaluate(model, test)
         print(f"{args.model}: dense test top-1 {before:.4f}")
         if args.plan == "sensitivity":
             plan = sensitivity_plan(model, ref, args, selection)
-        else:
-            plan = uniform_plan(model, args.sparsity, args.pattern, selection,
-                                criterion="global" if args.plan == "global" else "layer")
         state = Path(args.state or f"{args.out}.state")
         result = prune_finetune(model, plan, train, cfg, prune_fraction=args.prune_fraction,
                                 eval_data=test, checkpoint=state)

@@ -1,0 +1,108 @@
+"""Export trained models, score every exported file in its runtime, render the accuracy table.
+
+    python -m edgekit.train.accuracy_table run fmnist_mobilenet_v2 --formats onnx,executorch,tflite
+    python -m edgekit.train.accuracy_table table fmnist_mobilenet_v2 fmnist_mobilenet_v2_s70 ...
+
+`run` writes build/accuracy/<model>/ (the bundle) and build/accuracy/<model>.json (results); an existing
+bundle with all requested formats is reused, so the steps can run in parallel processes per model and
+be resumed. `table` prints the Markdown table docs/ACCURACY.md holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+OUT = Path("build/accuracy")
+RUNTIMES = ("executorch", "tflite", "onnx")
+
+
+def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT) -> dict[str, Any]:
+    from edgekit import models
+    from edgekit.atomic import write_text
+    from edgekit.config import ExportConfig
+    from edgekit.eval import evaluate_bundle
+    from edgekit.export import export
+    from edgekit.sparsity import describe
+    from edgekit.train import evaluate
+    from edgekit.train.modelref import resolve
+
+    bundle = out / model
+    t0 = time.time()
+    net, ref = resolve(model)
+    eager = evaluate(net, ref.load_data(data, "test"))
+    print(f"{model}: eager fp32 top-1 {eager:.4f}", flush=True)
+    have = set()
+    if (bundle / "edgekit.json").is_file():
+        have = {a["format"] for a in json.loads((bundle / "edgekit.json").read_text())["artifacts"]}
+    if not set(formats) <= have:
+        cfg = ExportConfig(model=model, formats=formats, precisions=["fp32", "int8"], calib=data,
+                           calib_n=calib_n, eval_data=data, out=str(bundle))
+        export(cfg, progress=lambda s: print(f"{model}: {s}", flush=True), quiet_stdout=True)
+    results = [r.to_json() for r in evaluate_bundle(bundle, data)]
+    for r in results:
+        print(f"{model}: {r['runtime']} {r['precision']} top-1 {r['top1']:.4f} ({r['n']} images)", flush=True)
+    info = describe(net)
+    target = models.MODELS.meta(model).get("sparsity") if model in models.MODELS else None
+    record = {"model": model, "data": data, "eager_fp32": eager, "calib_n": calib_n,
+              "sparsity": {"target": target,
+                           "pattern": info["pattern"],
+                           "selected_layers": info["overall"]["sparse_layers_sparsity"],
+                           "all_weights": info["overall"]["sparsity"]},
+              "results": results, "seconds": time.time() - t0}
+    write_text(out / f"{model}.json", json.dumps(record, indent=1))
+    return record
+
+
+def table(models: list[str], out: Path = OUT) -> str:
+    """Markdown: one row per model x precision, one column per runtime, drop vs the dense fp32 eager."""
+    records = [json.loads((out / f"{m}.json").read_text()) for m in models if (out / f"{m}.json").is_file()]
+    if not records:
+        return "(no results yet)"
+    dense = next((r for r in records if not r["sparsity"]["target"]), records[0])
+    base = dense["eager_fp32"]
+    lines = ["| model | sparsity (selected layers / all weights) | precision | eager PyTorch | "
+             + " | ".join(RUNTIMES) + " | drop vs dense fp32 eager (worst runtime) |",
+             "|---|---|---|---|" + "---|" * len(RUNTIMES) + "---|"]
+    for r in records:
+        s = r["sparsity"]
+        sp = f"{s['selected_layers']:.1%} / {s['all_weights']:.1%} {s['pattern'] or ''}".strip() \
+            if s["pattern"] else "dense"
+        for precision in ("fp32", "int8"):
+            cells, accs = [], []
+            for rt in RUNTIMES:
+                hit = [x for x in r["results"] if x["runtime"] == rt and x["precision"] == precision]
+                cells.append(f"{hit[0]['top1']:.2%}" if hit else "-")
+                accs += [hit[0]["top1"]] if hit else []
+            eager = f"{r['eager_fp32']:.2%}" if precision == "fp32" else ""
+            worst = f"{(base - min(accs)) * 100:+.2f} pt" if accs else "-"
+            lines.append(f"| {r['model']} | {sp} | {precision} | {eager} | " + " | ".join(cells)
+                         + f" | {worst} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m edgekit.train.accuracy_table")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("models", nargs="+")
+    r.add_argument("--formats", default="onnx,executorch,tflite")
+    r.add_argument("--data", default="fashion-mnist")
+    r.add_argument("--calib-n", type=int, default=256)
+    t = sub.add_parser("table")
+    t.add_argument("models", nargs="+")
+    args = p.parse_args(argv)
+    if args.cmd == "run":
+        for m in args.models:
+            run(m, args.formats.split(","), args.data, args.calib_n)
+    else:
+        print(table(args.models))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
