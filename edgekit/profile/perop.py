@@ -102,13 +102,43 @@ def _assign_layers(delegate_ops: list[dict], layers: list[str | None]) -> None:
             op["layer"] = layer
 
 
+_ONNX_WEIGHTED = {"Conv", "Gemm", "MatMul", "ConvTranspose", "QLinearConv", "ConvInteger", "MatMulInteger"}
+
+
 def _onnx_layer(node_name: str) -> str | None:
-    """'/features/3/conv/Conv' -> 'features.3.conv'; fused or generated names -> None."""
+    """torch.onnx scopes: '/features/features.3/conv/conv.0/Conv' -> 'conv.0', '/fc/Gemm' -> 'fc'."""
     parts = [p for p in node_name.split("/") if p]
-    return ".".join(parts[:-1]) if len(parts) > 1 else None
+    return parts[-2] if len(parts) > 1 else None
 
 
-def onnxruntime_per_op(trace_path: str, iterations: int, _start_ns: int = 0) -> dict:
+def _onnx_producers(model_path: str | None) -> dict[str, Any]:
+    """Output tensor name -> node of the original graph (needs the `onnx` package; {} without it)."""
+    if not model_path:
+        return {}
+    try:
+        import onnx
+    except ImportError:
+        return {}
+    graph = onnx.load(model_path, load_external_data=False).graph
+    return {out: node for node in graph.node for out in node.output}
+
+
+def _layer_of_optimized_node(name: str, producers: dict[str, Any]) -> str | None:
+    """ORT names fused nodes after their output ('/Relu_output_0_nchwc'): follow that tensor back
+    through activations/DequantizeLinear to the Conv/Gemm that carries the weights."""
+    layer = _onnx_layer(name)
+    tensor = name.removesuffix("_nchwc")
+    node = producers.get(tensor)
+    for _ in range(4):
+        if node is None:
+            break
+        if node.op_type in _ONNX_WEIGHTED:
+            return _onnx_layer(node.name) or layer
+        node = producers.get(node.input[0]) if node.input else None
+    return layer
+
+
+def onnxruntime_per_op(trace_path: str, iterations: int, model_path: str | None = None) -> dict:
     with open(trace_path, encoding="utf-8") as f:
         events = json.load(f)
     durations: dict[str, list[float]] = {}
@@ -119,12 +149,14 @@ def onnxruntime_per_op(trace_path: str, iterations: int, _start_ns: int = 0) -> 
         node = ev["name"][: -len("_kernel_time")]
         durations.setdefault(node, []).append(ev["dur"] / 1000.0)
         meta.setdefault(node, ev.get("args", {}))
+    producers = _onnx_producers(model_path)
     ops = []
     for node, durs in durations.items():
         timed = durs[1:] if len(durs) > iterations else durs  # drop the untimed first run
         args = meta[node]
         provider = args.get("provider", "")
-        ops.append({"name": node, "op_type": args.get("op_name", "?"), "layer": _onnx_layer(node),
+        ops.append({"name": node, "op_type": args.get("op_name", "?"),
+                    "layer": _layer_of_optimized_node(node, producers),
                     "delegate": None if provider == "CPUExecutionProvider" else provider or None,
                     "p50_ms": statistics.median(timed), "mean_ms": statistics.fmean(timed)})
     notes = ["node names are ONNX Runtime's optimized graph (fused nodes take the name of their output)"]

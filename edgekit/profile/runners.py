@@ -176,11 +176,10 @@ class OnnxRuntimeRunner:
         so.profile_file_prefix = os.path.join(workdir, "ort_profile")
         session = self._ort.InferenceSession(self._path, so, providers=["CPUExecutionProvider"])
         session.run(None, self.inputs)  # first run (allocations) is left out below
-        start_marker = session.get_profiling_start_time_ns()
         for _ in range(iterations):
             session.run(None, self.inputs)
         trace = session.end_profiling()
-        return perop.onnxruntime_per_op(trace, iterations, start_marker)
+        return perop.onnxruntime_per_op(trace, iterations, self._path)
 
 
 class LiteRtRunner:

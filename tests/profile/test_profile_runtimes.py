@@ -82,7 +82,9 @@ def test_onnxruntime_per_op_matches_optimized_graph(tiny: Path, tmp_path: Path) 
     assert per_op["timed"] and per_op["source"] == "onnxruntime-profiler"
     assert per_op["op_count"] == len(graph_nodes)
     assert sorted(op["op_type"] for op in per_op["ops"]) == sorted(n.op_type for n in graph_nodes)
-    assert {op["layer"] for op in per_op["ops"]} >= {"fc"}  # '/fc/Gemm' keeps its layer name
+    # fused nodes ('/Relu_output_0_nchwc') are traced back to the Conv/Gemm that carries the weights
+    weighted = [op["layer"] for op in per_op["ops"] if op["op_type"] in ("Conv", "FusedConv", "Gemm")]
+    assert sorted(weighted) == sorted(tiny_models.LAYERS)
 
 
 def test_litert_lists_ops_without_faking_times(tiny: Path) -> None:
