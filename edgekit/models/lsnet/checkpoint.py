@@ -56,7 +56,9 @@ def edgekit_to_original_key(key: str) -> str:
         stage, kind, index = int(parts[1]), parts[2], int(parts[3])
         offset = 0 if stage == 0 or kind == "downsample" else 2
         parts[:4] = [f"blocks{stage + 1}", str(index + offset)]
-    return ".".join(_SEGMENT_TO_ORIGINAL.get(p, p) for p in parts)
+    if len(parts) >= 2 and parts[-2] in _SEGMENT_TO_ORIGINAL:  # only a ConvBN's conv / BNLinear's linear
+        parts[-2] = _SEGMENT_TO_ORIGINAL[parts[-2]]               # (RepVGGDW.conv is itself a ConvBN)
+    return ".".join(parts)
 
 
 def to_original_state_dict(model: LSNet) -> dict[str, torch.Tensor]:
