@@ -27,4 +27,8 @@ for _ in range(repeats):
 y = it.get_tensor(it.get_output_details()[0]["index"])
 if len(sys.argv) > 4:
     np.save(sys.argv[4], y)
+with open("/proc/self/maps") as maps:  # load address of XNNPACK's library, for per-kernel counts
+    base = min((int(line.split("-")[0], 16) for line in maps
+                if line.rstrip().endswith("/libpywrap_litert_common.so")), default=0)
 print("ok", y.shape, float(np.abs(y).sum()))
+print(f"base libpywrap_litert_common.so {base:#x}")

@@ -82,15 +82,45 @@ def make_models(work: Path) -> dict[str, Path]:
     return out
 
 
-def count(root: Path, site: Path, model: Path, repeats: int, cpu: str, out_npy: Path) -> int:
-    python = root / "usr" / "bin" / "python3"
-    res = sh(["nice", str(COUNT_INSNS), "-L", str(root), "-c", cpu, "-e", str(python.resolve()),
-              str(Path(__file__).with_name("arm64_guest.py")), str(site), str(model), str(repeats),
-              str(out_npy)], capture_output=True)
-    lines = dict(line.split() for line in res.stdout.splitlines() if line.startswith("all_"))
+# XNNPACK's NCHW-only kernels sit together in the wheel's libpywrap_litert_common.so: from the f32
+# SpMM (sparse 1x1 conv) kernel through the CHW stem/depthwise kernels, up to the dense GEMMs.
+# Instructions executed there are non-zero only when the sparse NCHW path runs.
+NCHW_FIRST = "xnn_f32_spmm_minmax_ukernel_32x1__neonfma_pipelined"
+NCHW_END = "xnn_f32_gemm_minmax_ukernel_1x16__aarch64_neonfma_lane_ld128"
+XNNPACK_LIB = "libpywrap_litert_common.so"
+
+
+def guest_argv(root: Path, site: Path, model: Path, repeats: int, out_npy: Path) -> list[str]:
+    python = (root / "usr" / "bin" / "python3").resolve()
+    return [str(python), str(Path(__file__).with_name("arm64_guest.py")), str(site), str(model),
+            str(repeats), str(out_npy)]
+
+
+def nchw_range(root: Path, site: Path, model: Path, cpu: str, work: Path) -> str | None:
+    """Guest address range of XNNPACK's NCHW kernels (load base from a plain qemu run + nm offsets)."""
+    lib = site / "ai_edge_litert" / XNNPACK_LIB
+    nm = subprocess.run(["aarch64-linux-gnu-nm", str(lib)], capture_output=True, text=True)
+    syms = {parts[2]: int(parts[0], 16) for parts in (ln.split() for ln in nm.stdout.splitlines())
+            if len(parts) == 3}
+    if NCHW_FIRST not in syms or NCHW_END not in syms:
+        print("nm found no XNNPACK NCHW kernel symbols: counting totals only")
+        return None
+    res = sh(["env", "-i", "/usr/bin/qemu-aarch64", "-cpu", cpu, "-L", str(root),
+              *guest_argv(root, site, model, 0, work / "probe.npy")], capture_output=True)
+    base = int(res.stdout.split("base " + XNNPACK_LIB)[1].split()[0], 16)
+    return f"{base + syms[NCHW_FIRST]:x}-{base + syms[NCHW_END]:x}"
+
+
+def count(root: Path, site: Path, model: Path, repeats: int, cpu: str, out_npy: Path,
+          rng: str | None) -> tuple[int, int]:
+    """(all instructions, instructions inside the NCHW-kernel range) of one guest run."""
+    extra = ["-r", rng] if rng else []
+    res = sh(["nice", str(COUNT_INSNS), "-L", str(root), "-c", cpu, "-e", *extra,
+              *guest_argv(root, site, model, repeats, out_npy)], capture_output=True)
     if "ok" not in res.stdout:
         raise SystemExit(f"guest run failed:\n{res.stdout}\n{res.stderr}")
-    return int(lines["all_total"])
+    lines = dict(line.split() for line in res.stdout.splitlines() if line.startswith(("all_", "sel_")))
+    return int(lines["all_total"]), int(lines.get("sel_total", 0))
 
 
 def main() -> None:
@@ -108,24 +138,28 @@ def main() -> None:
     models = make_models(args.work)
     rows = {}
     outputs = {}
+    rng = nchw_range(args.root, site, models["sparse"], args.cpu, args.work)
     for name, path in models.items():
-        base = count(args.root, site, path, 1, args.cpu, args.work / f"{name}.npy")
-        more = count(args.root, site, path, 1 + args.repeats, args.cpu, args.work / f"{name}_r.npy")
+        base, base_nchw = count(args.root, site, path, 1, args.cpu, args.work / f"{name}.npy", rng)
+        more, more_nchw = count(args.root, site, path, 1 + args.repeats, args.cpu,
+                                args.work / f"{name}_r.npy", rng)
         rows[name] = {"total_r1": base, f"total_r{1 + args.repeats}": more,
-                      "per_inference": (more - base) / args.repeats}
+                      "per_inference": (more - base) / args.repeats,
+                      "nchw_kernels_per_inference": (more_nchw - base_nchw) / args.repeats}
         outputs[name] = np.load(args.work / f"{name}.npy")
     ratio = rows["sparse"]["per_inference"] / rows["dense_twin"]["per_inference"]
     max_rel = float(np.abs(outputs["sparse"] - outputs["dense_twin"]).max()
                     / max(np.abs(outputs["dense_twin"]).max(), 1e-12))
     print(f"\nMobileNetV2 90% group-sparse fp32 {SHAPE[2]}x{SHAPE[3]}, ai-edge-litert 1.4.0 aarch64, "
           f"XNNPACK 1 thread, qemu -cpu {args.cpu}")
-    print(f"{'file':<12}{'insns / inference':>20}")
+    print(f"{'file':<12}{'insns / inference':>20}{'in XNNPACK NCHW kernels':>26}")
     for name, row in rows.items():
-        print(f"{name:<12}{row['per_inference']:>20,.0f}")
+        print(f"{name:<12}{row['per_inference']:>20,.0f}{row['nchw_kernels_per_inference']:>26,.0f}")
     print(f"sparse / dense twin: {ratio:.3f}x   (outputs max rel diff {max_rel:.2e})")
     report = {"model": "mobilenet_v2 90% (1x1 convs 4x1, classifier 1x4)", "input": list(SHAPE),
               "runtime": LITERT_AARCH64, "cpu": args.cpu, "threads": 1, "rows": rows,
-              "sparse_over_dense": ratio, "outputs_max_rel_diff": max_rel}
+              "sparse_over_dense": ratio, "outputs_max_rel_diff": max_rel,
+              "nchw_kernel_range": rng, "nchw_kernels": f"{NCHW_FIRST} .. {NCHW_END} in {XNNPACK_LIB}"}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(args.json, json.dumps(report, indent=2))
 
