@@ -13,7 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from edgekit.errors import EdgekitError, MissingDependencyError
+from edgekit.errors import EdgekitError, InvalidInputError, MissingDependencyError
 
 BACKEND_ID = "EdgekitBackend"
 LIBRARY_NAME = "libedgekit_executorch.so"
@@ -95,3 +95,36 @@ def missing_backend_error(pte: str | Path) -> BackendNotLoadedError:
         hint="`import edgekit` and load it with edgekit.load(), call "
         "edgekit.backends.executorch.load_library() first, or link libedgekit_executorch.so into your app",
     )
+
+
+class LoadedMethod:
+    """A method together with the program that owns it (the method must not outlive it)."""
+
+    def __init__(self, program, method) -> None:  # noqa: ANN001 (executorch.runtime types)
+        self.program = program
+        self.method = method
+
+    def execute(self, inputs: list):  # noqa: ANN201
+        return self.method.execute(inputs)
+
+
+def load_method(pte: bytes | str | Path, method: str = "forward", load_backend: bool = True) -> LoadedMethod:
+    """Load one method of a .pte in ExecuTorch's Python runtime, loading edgekit's backend first
+    when the program needs it. Errors name the file and the fix."""
+    data = pte if isinstance(pte, bytes) else Path(pte).read_bytes()
+    name = "the program" if isinstance(pte, bytes) else str(pte)
+    uses_backend = needs_backend(data)
+    if load_backend and uses_backend:
+        load_library()
+    from executorch.runtime import Runtime
+
+    try:
+        program = Runtime.get().load_program(data)
+        return LoadedMethod(program, program.load_method(method))
+    except RuntimeError as exc:
+        if uses_backend and not is_loaded():
+            raise missing_backend_error(name) from None
+        raise InvalidInputError(
+            f"ExecuTorch could not load {name}: {exc}",
+            hint="the file is corrupt or was written by an incompatible edgekit/executorch: re-export it",
+        ) from None

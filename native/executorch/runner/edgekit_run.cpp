@@ -152,12 +152,14 @@ int main(int argc, char** argv) {
     }
     in.impl = std::make_unique<TensorImpl>(ScalarType::Float, in.sizes.size(), in.sizes.data(), in.data.data(),
                                            in.dim_order.data());
-    if (method->set_input(EValue(Tensor(in.impl.get())), i) != Error::Ok) return die("set_input failed");
   }
   if (!file_data.empty() && consumed != file_data.size()) return die("input file is larger than the model's inputs");
 
   std::vector<double> times;
   for (int r = 0; r < runs; r++) {
+    // Planned memory may reuse an input's buffer once it is consumed: set inputs before every run.
+    for (size_t i = 0; i < inputs.size(); i++)
+      if (method->set_input(EValue(Tensor(inputs[i].impl.get())), i) != Error::Ok) return die("set_input failed");
     auto t0 = std::chrono::steady_clock::now();
     Error err = method->execute();
     auto t1 = std::chrono::steady_clock::now();
