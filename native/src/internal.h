@@ -39,6 +39,11 @@ struct ek_weights {
   void* mem;
 };
 
+/* Zeroed kernel-ready struct with room for `groups` groups (blob = NULL; free with ek_weights_close). */
+ek_weights* ek_weights_alloc(ek_dtype dtype, int32_t M, int32_t K, int32_t group_m, uint64_t groups);
+/* Stores int8 weight v of row r of padded group dst into all three qs8 layouts. */
+void ek_qs8_store(ek_weights* w, int32_t dst, int32_t r, int8_t v);
+
 /* Row requantization constants for one call. */
 typedef struct ek_qs8_rq {
   float fmin, fmax;         /* output_min - zp_out, output_max - zp_out */

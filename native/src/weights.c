@@ -122,6 +122,13 @@ static void build_f32(ek_weights* w, const uint8_t* p, const header* h) {
   for (int32_t m = 0; m < h->M; m++) w->f32_bias[m] = ek_get_f32(p + h->offset[EK_SEC_BIAS] + 4 * (uint64_t)m);
 }
 
+void ek_qs8_store(ek_weights* w, int32_t dst, int32_t r, int8_t v) {
+  const int32_t gm = w->group_m; /* dst: group index in the padded layout (blocks start at multiples of 4) */
+  w->q16_values[(int64_t)dst * gm + r] = v;
+  w->q16_pairs[((int64_t)(dst / 2) * gm + r) * 2 + (dst & 1)] = v;
+  w->q8_quads[((int64_t)(dst / 4) * gm + r) * 4 + (dst & 3)] = v;
+}
+
 static void build_qs8(ek_weights* w, const uint8_t* p, const header* h) {
   const uint8_t* counts = p + h->offset[EK_SEC_COUNTS];
   const int32_t gm = h->group_m;
@@ -135,15 +142,9 @@ static void build_qs8(ek_weights* w, const uint8_t* p, const header* h) {
       const int real = j < c;
       w->idx[dst] = real ? (int32_t)ek_get_u32(p + h->offset[EK_SEC_INDICES] + 4 * (src + (uint64_t)j))
                          : w->idx[dst - 1];
-      for (int32_t r = 0; r < gm; r++) {
-        const int8_t v =
-            real ? (int8_t)p[h->offset[EK_SEC_VALUES] + (src + (uint64_t)j) * (uint64_t)gm + (uint64_t)r] : 0;
-        const int32_t local = dst - w->block_ptr[b];
-        const int64_t pair = (w->block_ptr[b] + (local & ~1)) / 2, quad = (w->block_ptr[b] + (local & ~3)) / 4;
-        w->q16_values[(int64_t)dst * gm + r] = v;
-        w->q16_pairs[(pair * gm + r) * 2 + (local & 1)] = v;
-        w->q8_quads[(quad * gm + r) * 4 + (local & 3)] = v;
-      }
+      for (int32_t r = 0; r < gm; r++)
+        ek_qs8_store(w, dst, r,
+                     real ? (int8_t)p[h->offset[EK_SEC_VALUES] + (src + (uint64_t)j) * (uint64_t)gm + (uint64_t)r] : 0);
     }
     src += (uint64_t)c;
     w->block_ptr[b + 1] = dst;
@@ -153,6 +154,37 @@ static void build_qs8(ek_weights* w, const uint8_t* p, const header* h) {
     w->q_scale[m] = ek_get_f32(p + h->offset[EK_SEC_SCALES] + 4 * (uint64_t)m);
     w->q_wsum[m] = (int32_t)ek_get_u32(p + h->offset[EK_SEC_WSUM] + 4 * (uint64_t)m);
   }
+}
+
+ek_weights* ek_weights_alloc(ek_dtype dtype, int32_t M, int32_t K, int32_t group_m, uint64_t groups) {
+  const int qs8 = dtype == EK_DTYPE_QS8;
+  const uint64_t gm = (uint64_t)group_m, nb = ((uint64_t)M + gm - 1) / gm;
+  uint64_t bytes = 64 * 10 + sizeof(ek_weights) + (nb + 1) * 4 + groups * 4 + 3 * (uint64_t)M * 4;
+  bytes += qs8 ? groups * gm * (2 + 2 + 1) : groups * gm * 4;
+  uint8_t* mem = calloc(1, (size_t)bytes);
+  if (!mem) return NULL;
+  uint8_t* cur = (uint8_t*)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+  ek_weights* w = carve(&cur, sizeof(ek_weights));
+  w->mem = mem;
+  w->dtype = dtype;
+  w->M = M;
+  w->K = K;
+  w->group_m = group_m;
+  w->num_blocks = (int32_t)nb;
+  w->block_ptr = carve(&cur, (nb + 1) * 4);
+  w->idx = carve(&cur, groups * 4);
+  if (qs8) {
+    w->q16_values = carve(&cur, groups * gm * 2);
+    w->q16_pairs = carve(&cur, groups * gm * 2);
+    w->q8_quads = carve(&cur, groups * gm);
+    w->q_bias = carve(&cur, (uint64_t)M * 4);
+    w->q_scale = carve(&cur, (uint64_t)M * 4);
+    w->q_wsum = carve(&cur, (uint64_t)M * 4);
+  } else {
+    w->f32_values = carve(&cur, groups * gm * 4);
+    w->f32_bias = carve(&cur, (uint64_t)M * 4);
+  }
+  return w;
 }
 
 ek_status ek_weights_open(const void* blob, size_t size, ek_weights** out) {
@@ -168,41 +200,17 @@ ek_status ek_weights_open(const void* blob, size_t size, ek_weights** out) {
 
   const int qs8 = h.dtype == EK_DTYPE_QS8;
   const uint64_t groups = qs8 ? padded : h.groups_kept;
-  const uint64_t gm = (uint64_t)h.group_m;
   if (groups > (uint64_t)INT32_MAX / 16) return EK_ERR_UNSUPPORTED; /* group offsets are int32 */
-  uint64_t bytes = 64 * 10 + sizeof(ek_weights) + ((uint64_t)h.num_blocks + 1) * 4 + groups * 4 + 3 * (uint64_t)h.M * 4;
-  bytes += qs8 ? groups * gm * (2 + 2 + 1) : groups * gm * 4;
-  uint8_t* mem = calloc(1, (size_t)bytes);
-  if (!mem) return EK_ERR_NOMEM;
-  uint8_t* cur = (uint8_t*)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
-  ek_weights* w = carve(&cur, sizeof(ek_weights));
-  w->mem = mem;
+  ek_weights* w = ek_weights_alloc(h.dtype, h.M, h.K, h.group_m, groups);
+  if (!w) return EK_ERR_NOMEM;
   w->blob = p;
   memcpy(w->sec_offset, h.offset, sizeof w->sec_offset);
-  w->dtype = h.dtype;
-  w->M = h.M;
-  w->K = h.K;
-  w->group_m = h.group_m;
-  w->num_blocks = h.num_blocks;
   w->groups_kept = (int64_t)h.groups_kept;
   const int32_t tail_rows = h.num_blocks * h.group_m - h.M;
   const int64_t last_count = (int64_t)ek_get_u32(p + h.offset[EK_SEC_COUNTS] + 4 * (uint64_t)(h.num_blocks - 1));
   w->nnz = w->groups_kept * h.group_m - last_count * tail_rows;
-  w->block_ptr = carve(&cur, ((uint64_t)h.num_blocks + 1) * 4);
-  w->idx = carve(&cur, groups * 4);
-  if (qs8) {
-    w->q16_values = carve(&cur, groups * gm * 2);
-    w->q16_pairs = carve(&cur, groups * gm * 2);
-    w->q8_quads = carve(&cur, groups * gm);
-    w->q_bias = carve(&cur, (uint64_t)h.M * 4);
-    w->q_scale = carve(&cur, (uint64_t)h.M * 4);
-    w->q_wsum = carve(&cur, (uint64_t)h.M * 4);
-    build_qs8(w, p, &h);
-  } else {
-    w->f32_values = carve(&cur, groups * gm * 4);
-    w->f32_bias = carve(&cur, (uint64_t)h.M * 4);
-    build_f32(w, p, &h);
-  }
+  if (qs8) build_qs8(w, p, &h);
+  else build_f32(w, p, &h);
   *out = w;
   return EK_OK;
 }

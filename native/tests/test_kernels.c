@@ -157,6 +157,23 @@ static void run_dense(ek_isa isa) {
   for (int i = 0; i < M * N; i++) maxdiff = fmaxf(maxdiff, fabsf(Y1[i] - Y2[i]));
   EK_CHECK(maxdiff < 1e-4f, "dense f32 %s vs scalar: max diff %g", ek_isa_name(isa), maxdiff);
   EK_CHECK(memcmp(Yq1, Yq2, sizeof Yq1) == 0, "dense qs8 %s vs scalar differs", ek_isa_name(isa));
+  /* ...and both agree with plain loops. */
+  int bad = 0;
+  for (int m = 0; m < M; m++) {
+    volatile float sc = p.input_scale * s[m];
+    const float mult = sc / p.output_scale;
+    for (int n = 0; n < N; n++) {
+      double ref = b[m];
+      int32_t acc = bq[m];
+      for (int k = 0; k < K; k++) {
+        ref += (double)W[m * K + k] * X[k * N + n];
+        acc += Wq[m * K + k] * (Xq[k * N + n] - p.input_zero_point);
+      }
+      long q = lrintf(fminf(fmaxf((float)acc * mult, -128.0f - p.output_zero_point), 127.0f - p.output_zero_point));
+      bad |= fabs(Y1[m * N + n] - ref) > 1e-4 || Yq1[m * N + n] != (int8_t)(q + p.output_zero_point);
+    }
+  }
+  EK_CHECK(!bad, "dense %s vs plain loops", ek_isa_name(isa));
 }
 
 void test_kernels(void) {

@@ -307,9 +307,13 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
       const float* w = reinterpret_cast<const float*>(op.data);
       const float* bias = w + int64_t{x.C} * g.kh * g.kw;
       Ranges chans(x.C, threads * 2, 1);
+      const size_t scratch_floats = ek_f32_dwconv_chw_scratch(&g);
       pool.run(chans.count, [&](int i) {
+        thread_local std::vector<float> scratch;
+        if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
         for (int64_t c = chans.begin(i); c < chans.end(i); c++)
-          ek_f32_dwconv_chw(&g, X + c * x.H * x.W, w + c * g.kh * g.kw, bias[c], Y + c * y.H * y.W, r.fp[0], r.fp[1]);
+          ek_f32_dwconv_chw(&g, X + c * x.H * x.W, w + c * g.kh * g.kw, bias[c], Y + c * y.H * y.W, r.fp[0], r.fp[1],
+                            scratch.data());
       });
       return 0;
     }

@@ -1,6 +1,7 @@
 /* Depthwise 2D convolution on one CHW channel plane, fp32, fused bias and clamp. */
 #ifndef EDGEKIT_F32_DWCONV_CHW_H
 #define EDGEKIT_F32_DWCONV_CHW_H
+#include <stddef.h>
 #include <stdint.h>
 #ifdef __cplusplus
 extern "C" {
@@ -14,10 +15,14 @@ typedef struct ek_dwconv_geom {
   int32_t pad_top, pad_left;
 } ek_dwconv_geom;
 
+/* Floats of scratch one call needs (a zero-padded copy of the plane plus an output staging area). */
+size_t ek_f32_dwconv_chw_scratch(const ek_dwconv_geom* g);
+
 /* y[OH x OW] = clamp(bias + sum_{ky,kx} w[ky*kw + kx] * x[oy*sh - pad_top + ky][ox*sw - pad_left + kx])
- * with zero padding. x: H x W, y: OH x OW, both dense rows. The caller validated the geometry. */
+ * with zero padding. x: H x W, y: OH x OW, both dense rows. The caller validated the geometry;
+ * scratch holds ek_f32_dwconv_chw_scratch(g) floats. */
 void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
-                       float* y, float out_min, float out_max);
+                       float* y, float out_min, float out_max, float* scratch);
 
 #ifdef __cplusplus
 }
