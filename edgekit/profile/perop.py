@@ -16,7 +16,7 @@ from typing import Any
 # ETDump bookkeeping events that are not operators (or that wrap ones we already count).
 _ET_WRAPPERS = {"Method::execute", "OPERATOR_CALL", "DELEGATE_CALL", "Method::init", "Program::load_method"}
 # aten ops that carry the weights of a layer; XNNPACK's compute ops map onto them in order.
-_ATEN_COMPUTE = ("convolution", "linear", "addmm", "mm.default", "bmm")
+_ATEN_COMPUTE = ("convolution", "linear", "addmm", "aten_mm_", "aten_bmm_")
 _XNN_COMPUTE = ("Convolution", "Fully Connected", "Deconvolution", "Batch Matrix Multiply")
 
 
