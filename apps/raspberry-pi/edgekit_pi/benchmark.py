@@ -18,17 +18,11 @@ def benchmark(args: argparse.Namespace) -> int:
                          device="local", progress=not args.quiet)
     results_file = result.save(out / f"profile-{runtime}.json")
     lat = result.latency
-    print(f"edgekit-pi: {result.label} on {runtime}: p50 {lat['p50']:.2f} ms, p90 {lat['p90']:.2f} ms, "
+    print(f"edgekit-pi: {result.label}: p50 {lat['p50']:.2f} ms, p90 {lat['p90']:.2f} ms, "
           f"peak RSS {result.peak_rss_bytes / 2**20:.0f} MiB over {args.runs} runs")
     print(f"edgekit-pi: profile written to {results_file}")
-    report = _write_report([results_file], out)
-    if report:
-        print(f"edgekit-pi: report written to {report}")
+    from edgekit.report import write_report  # the same HTML + Markdown + JSON as `edgekit report`
+
+    paths = write_report([result], out, title=f"edgekit-pi benchmark: {bundle.name} on {runtime}")
+    print(f"edgekit-pi: report written to {paths['html']}")
     return 0
-
-
-def _write_report(results: list[Path], out: Path) -> Path | None:
-    """edgekit's report (HTML + Markdown + JSON) from the results files, as `edgekit report` writes it."""
-    from edgekit.report import write_report
-
-    return write_report([str(r) for r in results], out)
