@@ -162,6 +162,22 @@ def _run(cmd: list[str], cwd: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _check_one(args: argparse.Namespace, pte: Path, shape: list[int]) -> bool:
+    result = check(args.bundle, args.work, pte, shape, args.x86_runner)
+    meta = pte.with_suffix(".json")
+    result["model"] = json.loads(meta.read_text()) if meta.exists() else {"file": str(pte)}
+    (args.work / f"check-{pte.stem}.json").write_text(json.dumps(result, indent=1))
+    for cpu, r in result["qemu"].items():
+        print(f"  qemu -cpu {cpu:<11} max |x86 - arm64| {r['max_abs_diff']:.3g}  bit-identical "
+              f"{r['bit_identical']}  median {r['runner']['median_ms']:.1f} ms (emulated)")
+    ok = result["top1_same"] and result["max_abs_diff"] <= OUTPUT_ATOL
+    print(f"runner bundle check: {'PASSED' if ok else 'FAILED'}: {pte.name}: {result['libraries']} libraries "
+          f"all from the bundle under an empty sysroot; {result['model'].get('precision', '?')} .pte "
+          f"(delegates {', '.join(result['model'].get('delegates', []))}); max |x86 - arm64| = "
+          f"{result['max_abs_diff']:.3g} over {result['outputs']} outputs")
+    return ok
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -187,28 +203,18 @@ def main() -> int:
             size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
             print(f"runner bundle: {args.out} ({len(libs)} libraries + loader, {size / 2**20:.1f} MiB)")
             for name, src in sorted(libs.items()):
-                print(f"  lib/{name:<40} <- {src}")
+                print(f"  lib/{name:<36} <- {os.path.normpath(src)}")
         else:
             from sparse_pte import sparse_pte
 
             if args.pte:
-                pte, shape = args.pte, [int(d) for d in args.input_shape.split(",") if d]
-            else:
-                pte, shape = sparse_pte(args.work)
-            result = check(args.bundle, args.work, pte, shape, args.x86_runner)
-            meta = pte.with_suffix(".json")
-            result["model"] = json.loads(meta.read_text()) if meta.exists() else {"file": str(pte)}
-            args.work.mkdir(parents=True, exist_ok=True)
-            (args.work / "check.json").write_text(json.dumps(result, indent=1))
-            for cpu, r in result["qemu"].items():
-                print(f"  qemu -cpu {cpu:<11} max |x86 - arm64| {r['max_abs_diff']:.3g}  bit-identical "
-                      f"{r['bit_identical']}  median {r['runner']['median_ms']:.1f} ms (emulated)")
-            ok = result["top1_same"] and result["max_abs_diff"] <= OUTPUT_ATOL
-            print(f"runner bundle check: {'PASSED' if ok else 'FAILED'}: {result['libraries']} libraries all "
-                  f"from the bundle under an empty sysroot; {result['model'].get('precision', '?')} .pte "
-                  f"(delegates {', '.join(result['model'].get('delegates', []))}); max |x86 - arm64| = "
-                  f"{result['max_abs_diff']:.3g} over {result['outputs']} outputs")
-            return 0 if ok else 1
+                cases = [(args.pte, [int(d) for d in args.input_shape.split(",") if d])]
+            else:  # edgekit's backend runs sparse fp32 layers; int8 goes to XNNPACK (both matter on a phone)
+                cases = [sparse_pte(args.work, int8=False), sparse_pte(args.work, int8=True)]
+            all_ok = True
+            for pte, shape in cases:
+                all_ok &= _check_one(args, pte, shape)
+            return 0 if all_ok else 1
     except BundleError as exc:
         print(f"runner bundle: error: {exc}", file=sys.stderr)
         return 1
