@@ -34,9 +34,12 @@ def post_process(job: WriteJob, data: bytes) -> tuple[bytes, dict[str, Any]]:
     if not (job.config.tflite_sparse and job.sparsity is not None):
         return data, {"tflite_sparse": None}
     from edgekit.formats.tflite_sparse import sparsify_bytes
+    from edgekit.formats.tflite_sparse.hook import manifest_info
 
     result = sparsify_bytes(data)
-    return result.data, {"tflite_sparse": {"sparse": result.is_sparse, "layers": result.manifest_layers()}}
+    # layers: {torch layer: {storage: block_sparse|densify|dense, block, ...}}, xnnpack_sparse_inference
+    info = manifest_info(result, job.model, data)
+    return result.data, {"tflite_sparse": {"sparse": result.is_sparse, **info}}
 
 
 def write(job: WriteJob, precision: str, path: Path) -> dict[str, Any]:
