@@ -2,10 +2,10 @@
 
     .venv/bin/python tests/arm64/pi_proof.py --root build/arm64-root --out build/arm64-proof
 
-1. exports a dense and a sparse int8 bundle on x86 with edgekit's export API (or takes --bundle DIRs);
-2. runs the app on x86 on the sample images (apps/raspberry-pi/samples) -> predictions;
-3. copies the cached arm64 root to a fresh one (a new Pi), copies the repo in, and runs
+1. copies the cached arm64 root to a fresh one (a new Pi), copies the repo in, and runs
    apps/raspberry-pi/install.sh inside it (offline, aarch64 wheels downloaded on the host);
+2. exports a dense and a sparse int8 bundle on x86 with edgekit's export API (or takes --bundle DIRs);
+3. runs the app on x86 on the sample images (apps/raspberry-pi/samples) -> predictions;
 4. runs the same app inside the root for each bundle x runtime with an aarch64 wheel, and checks the
    predictions match x86 (same top-1 on every image, logits within a tolerance).
 Prints a table and writes out/proof.json with every timing. Exit 1 if anything differs.
@@ -165,31 +165,33 @@ def main() -> int:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
 
-    bundles = {b.name: b.resolve() for b in args.bundle} if args.bundle else export_bundles(out)
     t = time.perf_counter()
     download_wheels(REPO / "build/arm64-wheels")
     timings["download_wheels_s"] = time.perf_counter() - t
-
-    # x86 reference run, same app, same images.
-    t = time.perf_counter()
-    host_app = [str(PY), "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-                "from edgekit_pi.app import main; sys.exit(main())", str(APP)]
-    for name, bundle in bundles.items():
-        for rt in ARM64_RUNTIMES:
-            app_run(host_app, str(bundle), rt, str(SAMPLES), str(out / f"x86-{name}-{rt}.json"))
-    timings["x86_runs_s"] = time.perf_counter() - t
-
     root = Root(args.root.resolve(), out / "root")
     timings["fresh_root_copy_s"] = root.copy_s
     with root:
+        # The Pi user's part first: clone, install.sh.
         copy_repo_into(root.path)
         shutil.copytree(REPO / "build/arm64-wheels", root.path / "wheels")
-        for name, bundle in bundles.items():
-            shutil.copytree(bundle, root.path / "home/pi/bundles" / name)
         t = time.perf_counter()
         root.run("cd /home/pi/edgekit && apps/raspberry-pi/install.sh --no-apt --wheels /wheels "
                  f"--runtimes {','.join(ARM64_RUNTIMES)}")
         timings["install_in_root_s"] = time.perf_counter() - t
+        log(f"install.sh inside the arm64 root took {timings['install_in_root_s']:.0f} s")
+
+        t = time.perf_counter()
+        bundles = {b.name: b.resolve() for b in args.bundle} if args.bundle else export_bundles(out)
+        timings["export_bundles_s"] = time.perf_counter() - t
+        # x86 reference run, same app, same images.
+        t = time.perf_counter()
+        host_app = [str(PY), "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+                    "from edgekit_pi.app import main; sys.exit(main())", str(APP)]
+        for name, bundle in bundles.items():
+            for rt in ARM64_RUNTIMES:
+                app_run(host_app, str(bundle), rt, str(SAMPLES), str(out / f"x86-{name}-{rt}.json"))
+            shutil.copytree(bundle, root.path / "home/pi/bundles" / name)
+        timings["x86_runs_s"] = time.perf_counter() - t
         arch = root.run("uname -m; /home/pi/edgekit-pi/bin/python -c "
                         "'import platform; print(platform.machine())'").stdout.split()
         rows = []
