@@ -119,6 +119,12 @@ class AdbDevice(Transport):
         self._tempdirs.append(path)
         return path
 
+    def profile_model(self, model: Path, settings: dict[str, int], timeout: float) -> dict:
+        """Profile a .pte here with the arm64 runner bundle: Android has no Python for the worker."""
+        from edgekit.device.runner_profile import profile_with_runner
+
+        return profile_with_runner(self, Path(model), settings, timeout)
+
     def close(self) -> None:
         dirs, self._tempdirs = self._tempdirs, []
         if dirs:

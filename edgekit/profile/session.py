@@ -94,6 +94,8 @@ def _call_run(dev: Transport, argv: list[str], timeout: float, on_line: Callable
 def run_worker(dev: Transport, art: Artifact, settings: dict[str, int], *, timeout: float = 1800,
                progress: ProgressFn | None = None) -> dict[str, Any]:
     """Run the worker for one artifact on `dev`; return its raw JSON dict."""
+    if hasattr(dev, "profile_model"):  # devices without Python (adb): edgekit's native runner bundle
+        return dev.profile_model(art.path, settings, timeout)
     errors: list[str] = []
     on_line = _stderr_handler(progress, errors)
     with tempfile.TemporaryDirectory(prefix="edgekit-profile-") as local_tmp:
