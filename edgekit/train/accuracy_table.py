@@ -3,9 +3,9 @@
     python -m edgekit.train.accuracy_table run fmnist_mobilenet_v2 --formats onnx,executorch,tflite
     python -m edgekit.train.accuracy_table table fmnist_mobilenet_v2 fmnist_mobilenet_v2_s70 ...
 
-`run` writes build/accuracy/<model>/ (the bundle) and build/accuracy/<model>.json (results); an existing
-bundle with all requested formats is reused, so the steps can run in parallel processes per model and
-be resumed. `table` prints the Markdown table docs/ACCURACY.md holds.
+`run` writes build/accuracy/<model>-<format>/ (one bundle per format) and <model>-<format>.json
+(results); an existing bundle is reused, so steps can run in parallel processes and be resumed.
+`table` prints the Markdown table docs/ACCURACY.md holds.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ OUT = Path("build/accuracy")
 RUNTIMES = ("executorch", "tflite", "onnx")
 
 
-def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT) -> dict[str, Any]:
+def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT) -> list[dict[str, Any]]:
     from edgekit import models
     from edgekit.atomic import write_text
     from edgekit.config import ExportConfig
@@ -31,36 +31,44 @@ def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT
     from edgekit.train import evaluate
     from edgekit.train.modelref import resolve
 
-    bundle = out / model
-    t0 = time.time()
     net, ref = resolve(model)
     eager = evaluate(net, ref.load_data(data, "test"))
     print(f"{model}: eager fp32 top-1 {eager:.4f}", flush=True)
-    have = set()
-    if (bundle / "edgekit.json").is_file():
-        have = {a["format"] for a in json.loads((bundle / "edgekit.json").read_text())["artifacts"]}
-    if not set(formats) <= have:
-        cfg = ExportConfig(model=model, formats=formats, precisions=["fp32", "int8"], calib=data,
-                           calib_n=calib_n, eval_data=data, out=str(bundle))
-        export(cfg, progress=lambda s: print(f"{model}: {s}", flush=True), quiet_stdout=True)
-    results = [r.to_json() for r in evaluate_bundle(bundle, data)]
-    for r in results:
-        print(f"{model}: {r['runtime']} {r['precision']} top-1 {r['top1']:.4f} ({r['n']} images)", flush=True)
     info = describe(net)
     target = models.MODELS.meta(model).get("sparsity") if model in models.MODELS else None
-    record = {"model": model, "data": data, "eager_fp32": eager, "calib_n": calib_n,
-              "sparsity": {"target": target,
-                           "pattern": info["pattern"],
-                           "selected_layers": info["overall"]["sparse_layers_sparsity"],
-                           "all_weights": info["overall"]["sparsity"]},
-              "results": results, "seconds": time.time() - t0}
-    write_text(out / f"{model}.json", json.dumps(record, indent=1))
-    return record
+    sparsity = {"target": target, "pattern": info["pattern"],
+                "selected_layers": info["overall"]["sparse_layers_sparsity"],
+                "all_weights": info["overall"]["sparsity"]}
+    records = []
+    for fmt in formats:  # one bundle and one result file per format: parallel processes, resumable
+        t0 = time.time()
+        bundle = out / f"{model}-{fmt}"
+        if not (bundle / "edgekit.json").is_file():
+            cfg = ExportConfig(model=model, formats=[fmt], precisions=["fp32", "int8"], calib=data,
+                               calib_n=calib_n, eval_data=data, out=str(bundle))
+            export(cfg, progress=lambda s: print(f"{model}: {s}", flush=True), quiet_stdout=True)
+        results = []
+        for r in evaluate_bundle(bundle, data):
+            results.append(r.to_json())
+            print(f"{model}: {r.runtime} {r.precision} top-1 {r.top1:.4f} ({r.n} images)", flush=True)
+        record = {"model": model, "format": fmt, "data": data, "eager_fp32": eager, "calib_n": calib_n,
+                  "sparsity": sparsity, "results": results, "seconds": time.time() - t0}
+        write_text(out / f"{model}-{fmt}.json", json.dumps(record, indent=1))
+        records.append(record)
+    return records
+
+
+def _merged(model: str, out: Path) -> dict[str, Any] | None:
+    parts = [json.loads(p.read_text()) for p in sorted(out.glob(f"{model}-*.json"))
+             if json.loads(p.read_text()).get("model") == model]
+    if not parts:
+        return None
+    return parts[0] | {"results": [r for p in parts for r in p["results"]]}
 
 
 def table(models: list[str], out: Path = OUT) -> str:
     """Markdown: one row per model x precision, one column per runtime, drop vs the dense fp32 eager."""
-    records = [json.loads((out / f"{m}.json").read_text()) for m in models if (out / f"{m}.json").is_file()]
+    records = [r for r in (_merged(m, out) for m in models) if r]
     if not records:
         return "(no results yet)"
     dense = next((r for r in records if not r["sparsity"]["target"]), records[0])

@@ -27,3 +27,13 @@ class TinyNet(nn.Module):
 
 def tiny_net(num_classes: int = 10, in_chans: int = 1, input_size: int = 8) -> TinyNet:
     return TinyNet(num_classes, in_chans, input_size)
+
+
+def trained_tiny_net() -> TinyNet:
+    """The tiny net with the weights of the checkpoint named by $EDGEKIT_TEST_TINY_CKPT (for export tests)."""
+    import os
+
+    from edgekit.train import load_model
+
+    model, _ = load_model(os.environ["EDGEKIT_TEST_TINY_CKPT"])
+    return model

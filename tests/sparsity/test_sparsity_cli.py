@@ -115,3 +115,28 @@ def test_checkpoint_round_trip_is_exact(trained):
     b, _ = load_model(trained)
     x = torch.randn(3, 1, 8, 8)
     assert torch.equal(a(x), b(x))
+
+
+def test_eval_scores_the_exported_onnx_files_like_eager(trained, tmp_path, monkeypatch):
+    """fp32 ONNX top-1 equals eager top-1 on the same preprocessed digits; int8 stays close."""
+    pytest.importorskip("onnxruntime")
+    from edgekit.config import ExportConfig
+    from edgekit.eval import evaluate_bundle
+    from edgekit.export import export
+    from edgekit.train import evaluate
+    from edgekit.train.modelref import resolve
+
+    monkeypatch.setenv("EDGEKIT_TEST_TINY_CKPT", str(trained))
+    out = tmp_path / "bundle"
+    factory = TINY.replace(":tiny_net", ":trained_tiny_net")
+    export(ExportConfig(model=factory, formats=["onnx"], precisions=["fp32", "int8"], calib="digits",
+                        calib_n=64, out=str(out)), quiet_stdout=True)
+    model, ref = resolve(str(trained))
+    eager = evaluate(model, ref.load_data("digits", "test"))
+    results = {r.precision: r for r in evaluate_bundle(out, "digits")}
+    assert results["fp32"].n == 360 and results["fp32"].runtime == "onnx"
+    assert results["fp32"].top1 == pytest.approx(eager, abs=1 / 360)   # at most one borderline image
+    assert results["int8"].top1 >= eager - 0.05
+    r = edgekit("eval", str(out), "--data", "digits", "--json", str(tmp_path / "e.json"), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"{results['fp32'].top1:.4f}" in r.stdout
