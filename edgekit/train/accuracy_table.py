@@ -93,6 +93,32 @@ def table(models: list[str], out: Path = OUT) -> str:
     return "\n".join(lines)
 
 
+TARGETS = [("fmnist_mobilenet_v2", "int8 PTQ, dense", 0.5),
+           ("fmnist_mobilenet_v2_s70", "70% 4x1 + int8", 1.0),
+           ("fmnist_mobilenet_v2_s90", "90% 4x1 + int8", 2.5)]
+
+
+def targets(dense: str = "fmnist_mobilenet_v2", out: Path = OUT) -> str:
+    """The issue's targets: int8 (sparse) file vs the same runtime's fp32 dense file, in points."""
+    base = _merged(dense, out)
+    if base is None:
+        return "(no dense results yet)"
+    ref = {r["runtime"]: r["top1"] for r in base["results"] if r["precision"] == "fp32"}
+    lines = ["| target | runtime | fp32 dense | int8 | drop | limit | met |", "|---|---|---|---|---|---|---|"]
+    for model, what, limit in TARGETS:
+        rec = _merged(model, out)
+        for rt in RUNTIMES:
+            hit = [r for r in (rec or {}).get("results", [])
+                   if r["runtime"] == rt and r["precision"] == "int8"]
+            if not hit or rt not in ref:
+                lines.append(f"| {what} | {rt} | - | - | - | {limit:.1f} pt | not measured |")
+                continue
+            drop = (ref[rt] - hit[0]["top1"]) * 100
+            lines.append(f"| {what} | {rt} | {ref[rt]:.2%} | {hit[0]['top1']:.2%} | {drop:+.2f} pt | "
+                         f"{limit:.1f} pt | {'yes' if drop <= limit else 'NO'} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m edgekit.train.accuracy_table")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -109,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             run(m, args.formats.split(","), args.data, args.calib_n)
     else:
         print(table(args.models))
+        print()
+        print(targets(args.models[0]))
     return 0
 
 
