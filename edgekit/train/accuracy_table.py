@@ -21,7 +21,8 @@ OUT = Path("build/accuracy")
 RUNTIMES = ("executorch", "tflite", "onnx")
 
 
-def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT) -> list[dict[str, Any]]:
+def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT,
+        sparse_storage: bool = True) -> list[dict[str, Any]]:
     from edgekit import models
     from edgekit.atomic import write_text
     from edgekit.config import ExportConfig
@@ -45,13 +46,15 @@ def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT
         bundle = out / f"{model}-{fmt}"
         if not (bundle / "edgekit.json").is_file():
             cfg = ExportConfig(model=model, formats=[fmt], precisions=["fp32", "int8"], calib=data,
-                               calib_n=calib_n, eval_data=data, out=str(bundle))
+                               calib_n=calib_n, eval_data=data, out=str(bundle),
+                               sparse_backend=sparse_storage, tflite_sparse=sparse_storage)
             export(cfg, progress=lambda s: print(f"{model}: {s}", flush=True), quiet_stdout=True)
         results = []
         for r in evaluate_bundle(bundle, data):
             results.append(r.to_json())
             print(f"{model}: {r.runtime} {r.precision} top-1 {r.top1:.4f} ({r.n} images)", flush=True)
         record = {"model": model, "format": fmt, "data": data, "eager_fp32": eager, "calib_n": calib_n,
+                  "sparse_storage": sparse_storage,
                   "sparsity": sparsity, "results": results, "seconds": time.time() - t0}
         write_text(out / f"{model}-{fmt}.json", json.dumps(record, indent=1))
         records.append(record)
@@ -127,12 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--formats", default="onnx,executorch,tflite")
     r.add_argument("--data", default="fashion-mnist")
     r.add_argument("--calib-n", type=int, default=256)
+    r.add_argument("--dense-storage", action="store_true",
+                   help="export sparse models without edgekit's ExecuTorch backend / TFLite sparse tensors")
     t = sub.add_parser("table")
     t.add_argument("models", nargs="+")
     args = p.parse_args(argv)
     if args.cmd == "run":
         for m in args.models:
-            run(m, args.formats.split(","), args.data, args.calib_n)
+            run(m, args.formats.split(","), args.data, args.calib_n, sparse_storage=not args.dense_storage)
     else:
         print(table(args.models))
         print()
