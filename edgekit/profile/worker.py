@@ -55,6 +55,19 @@ def _numpy_or_missing() -> None:
         raise runners.RuntimeMissing(f"numpy is not installed ({exc})") from None
 
 
+def _peak_rss_bytes() -> int:
+    """High-water RSS of this process image. VmHWM belongs to the address space execve() created;
+    ru_maxrss would also count a big parent (Linux keeps it across fork + exec), so it is the fallback."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _timed_loop(run, count: int, phase: str) -> list[float]:
     samples = []
     step = max(1, count // 50)
@@ -80,8 +93,7 @@ def profile_file(args: argparse.Namespace) -> dict:
     first_ms = (time.perf_counter_ns() - t0) / 1e6
     _timed_loop(runner.run, args.warmup, "warmup")
     samples = _timed_loop(runner.run, args.runs, "timed")
-    # ru_maxrss is KiB on Linux: the peak of this process before the per-op pass (which imports more).
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak_rss = _peak_rss_bytes()  # before the per-op pass, which imports more
     result = {
         "runtime": {"name": args.runtime,
                     "version": environment.package_version(runner_cls.package)},

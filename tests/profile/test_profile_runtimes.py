@@ -123,3 +123,13 @@ def test_saved_result_round_trips(tiny: Path, tmp_path: Path) -> None:
     r = ekp.profile(tiny / "tiny.onnx", runs=3, warmup=0, per_op_runs=0)
     path = r.save(tmp_path / "r.json")
     assert ekp.load_result(path).data == r.data
+
+
+def test_peak_rss_is_the_workers_not_the_parents(tiny: Path) -> None:
+    """Linux keeps ru_maxrss across fork+exec: a big parent must not inflate the worker's peak."""
+    import numpy as np
+
+    ballast = np.ones(400 * 2**20 // 8)  # 400 MiB, touched
+    r = ekp.profile(tiny / "tiny.onnx", runs=3, warmup=0, per_op_runs=0)
+    assert ballast.sum() > 0
+    assert 0 < r.data["memory"]["rss_before_load_bytes"] <= r.peak_rss_bytes < 300 * 2**20
