@@ -2,7 +2,8 @@
 
 - `pruned_mobilenet_v2(0.9)`: MobileNetV2-1.0, every 1x1 conv 90% pruned in 4x1 groups (4 output
   channels x 1 input channel, the pattern XNNPACK's sparse NCHW kernels and edgekit's kernels use)
-  and the classifier 90% pruned in TFLite's 1x4 blocks (1x16 for int8).
+  and the classifier 90% pruned in 1x16 blocks: TFLite's int8 FC block, and four fp32 1x4 blocks,
+  so one pruned model serves both precisions.
 - `fc_stack(...)`: an MLP whose linear layers are 90% 1x4 block-sparse (the FULLY_CONNECTED case).
 """
 
@@ -22,7 +23,7 @@ def classifier_name(model: nn.Module) -> str:
     return [n for n, m in prunable_layers(model).items() if isinstance(m, nn.Linear)][-1]
 
 
-def pruned_mobilenet_v2(sparsity: float = 0.9, fc_pattern: str = "1x4", seed: int = 0) -> nn.Module:
+def pruned_mobilenet_v2(sparsity: float = 0.9, fc_pattern: str = "1x16", seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     model = models.create("mobilenet_v2")
     prune(model, uniform_plan(model, sparsity, "4x1"))  # the 1x1 convs (stem/depthwise/classifier excluded)
