@@ -8,7 +8,7 @@ from torch.nn import functional as F
 
 
 class TinyMobileNet(nn.Module):
-    """Every op the backend runs: 1x1 conv (+BN, ReLU6), depthwise 3x3 s2 / 5x5 s1, hardswish,
+    """Every op the backend runs: 1x1 conv (+BN, ReLU6), depthwise 3x3/5x5 s1/s2, hardswish,
     ReLU, residual add, global mean; a dense 3x3 stem and a linear head stay on XNNPACK."""
 
     def __init__(self, in_ch: int = 3, classes: int = 10) -> None:
@@ -20,6 +20,8 @@ class TinyMobileNet(nn.Module):
         self.project = nn.Conv2d(48, 24, 1)
         self.dw5 = nn.Conv2d(24, 24, 5, padding=2, groups=24)
         self.mix = nn.Conv2d(24, 24, 1)
+        self.dw3 = nn.Conv2d(24, 24, 3, padding=1, groups=24)
+        self.dw5s2 = nn.Conv2d(24, 24, 5, stride=2, padding=2, groups=24)
         self.head = nn.Linear(24, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -28,6 +30,7 @@ class TinyMobileNet(nn.Module):
         y = F.hardswish(self.dw(y))
         y = self.project(y)
         y = y + self.mix(torch.relu(self.dw5(y)))
+        y = F.relu6(self.dw5s2(self.dw3(y)))
         return self.head(y.mean([2, 3]))
 
 
@@ -53,7 +56,7 @@ def prune_pointwise(model: nn.Module, sparsity: float, group_m: int = 4) -> None
             m, k = w.shape[:2]
             pad = -m % group_m
             groups = F.pad(w.reshape(m, k), (0, 0, 0, pad)).reshape(-1, group_m, k).norm(dim=1)
-            n_prune = int(round(sparsity * groups.numel()))
+            n_prune = round(sparsity * groups.numel())
             if n_prune == 0:
                 continue
             order = groups.flatten().argsort()

@@ -44,14 +44,14 @@ def test_zero_input_gives_eager_result(tiny_export: dict) -> None:
     np.testing.assert_allclose(method.execute([x])[0].numpy(), ref.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_dense_model_is_left_to_xnnpack(backend_built) -> None:  # noqa: ANN001
+def test_dense_model_is_left_to_xnnpack(backend_built) -> None:
     model = make_tiny(seed=3, sparsity=0.0)
     x = torch.randn(1, 3, 16, 16)
     prog = lower(torch.export.export(model, (x,)), model.state_dict(), sparse_backend=True)
     assert delegated_backends(prog) and "EdgekitBackend" not in delegated_backends(prog)
 
 
-def test_no_sparse_backend_flag_gives_plain_xnnpack(backend_built) -> None:  # noqa: ANN001
+def test_no_sparse_backend_flag_gives_plain_xnnpack(backend_built) -> None:
     model = make_tiny(seed=4, sparsity=0.9)
     x = torch.randn(1, 3, 16, 16)
     prog = lower(torch.export.export(model, (x,)), model.state_dict(), sparse_backend=False)

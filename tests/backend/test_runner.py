@@ -10,7 +10,7 @@ import numpy as np
 from edgekit.backends.executorch import runtime
 
 
-def run_runner(pte, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
+def run_runner(pte, *args: str) -> subprocess.CompletedProcess:
     exe = runtime.BUILD_DIR / "edgekit-run"
     return subprocess.run([str(exe), str(pte), *args], capture_output=True, text=True, timeout=120)
 
@@ -22,8 +22,8 @@ def test_runner_matches_python_and_eager(tiny_export: dict) -> None:
     ref = tiny_export["ref"].numpy()
     for threads in ("1", "2"):
         out = d / f"out{threads}.f32"
-        proc = run_runner(tiny_export["pte"], "--runs", "3", "--threads", threads, "--input", str(d / "in.f32"),
-                          "--output", str(out))
+        proc = run_runner(tiny_export["pte"], "--runs", "3", "--threads", threads,
+                          "--input", str(d / "in.f32"), "--output", str(out))
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout.strip().splitlines()[-1])
         assert report["runs"] == 3 and report["outputs"] == [list(ref.shape)]
@@ -32,7 +32,7 @@ def test_runner_matches_python_and_eager(tiny_export: dict) -> None:
         assert np.abs(y - ref).max() <= 1e-4 * np.abs(ref).max()
 
 
-def test_runner_rejects_bad_arguments(tiny_export: dict, tmp_path) -> None:  # noqa: ANN001
+def test_runner_rejects_bad_arguments(tiny_export: dict, tmp_path) -> None:
     assert run_runner(tiny_export["pte"], "--runs", "0").returncode == 2
     missing = run_runner(tmp_path / "nope.pte")
     assert missing.returncode == 1 and "cannot open" in missing.stderr

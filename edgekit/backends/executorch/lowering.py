@@ -28,14 +28,14 @@ def partitioners(weights: Mapping[str, torch.Tensor] | None, sparse_backend: boo
 
 
 def lower(ep: ExportedProgram, weights: Mapping[str, torch.Tensor] | None, sparse_backend: bool = True,
-          min_sparsity: float = DEFAULT_MIN_SPARSITY):  # noqa: ANN201 (ExecutorchProgramManager)
+          min_sparsity: float = DEFAULT_MIN_SPARSITY):
     from executorch.exir import to_edge_transform_and_lower
 
     edge = to_edge_transform_and_lower(ep, partitioner=partitioners(weights, sparse_backend, min_sparsity))
     return edge.to_executorch()
 
 
-def delegated_backends(program) -> list[str]:  # noqa: ANN001 (ExecutorchProgramManager)
+def delegated_backends(program) -> list[str]:
     """Backend ids of the delegates in a lowered program, in execution-plan order."""
     plan = program.executorch_program.execution_plan[0]
     return [d.id for d in plan.delegates]

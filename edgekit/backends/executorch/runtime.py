@@ -100,11 +100,11 @@ def missing_backend_error(pte: str | Path) -> BackendNotLoadedError:
 class LoadedMethod:
     """A method together with the program that owns it (the method must not outlive it)."""
 
-    def __init__(self, program, method) -> None:  # noqa: ANN001 (executorch.runtime types)
+    def __init__(self, program, method) -> None:
         self.program = program
         self.method = method
 
-    def execute(self, inputs: list):  # noqa: ANN201
+    def execute(self, inputs: list):
         return self.method.execute(inputs)
 
 

@@ -74,7 +74,11 @@ def supported(node: Node, ep: ExportedProgram) -> bool:
         src = node.args[0]
         return isinstance(src, Node) and src.target == BATCH_NORM and node.args[1] == 0 and supported(src, ep)
     if t in CLAMPS or t == HARDSWISH:
-        return is_chw_tensor(node.args[0]) and is_chw_tensor(node)
+        # Only after one of our ops: a clamp right after a foreign op (the stem conv) is fused
+        # there by XNNPACK for free, while taking it would cost a separate pass here.
+        src = node.args[0]
+        return (is_chw_tensor(src) and is_chw_tensor(node) and isinstance(src, Node)
+                and src.op == "call_function" and supported(src, ep))
     if t == ADD:
         a, b = node.args[:2]
         return (is_chw_tensor(a) and is_chw_tensor(b) and _val(a).shape == _val(b).shape
