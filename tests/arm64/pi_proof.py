@@ -93,8 +93,14 @@ class Root:
     is its own, so this only concerns emulation.
     """
 
-    def __init__(self, cached: Path, dest: Path) -> None:
+    def __init__(self, cached: Path, dest: Path, reuse: bool = False) -> None:
         self.path = dest
+        self.copy_s = 0.0
+        self.mounts: list[Path] = []
+        self.installed = reuse and (dest / "home/pi/edgekit-pi/bin/edgekit-pi").exists()
+        if self.installed:
+            self._umount_all()
+            return
         if dest.exists():
             self._umount_all()
             shutil.rmtree(dest)
@@ -155,6 +161,10 @@ def main() -> int:
     p.add_argument("--root", type=Path, default=REPO / "build/arm64-root")
     p.add_argument("--out", type=Path, default=REPO / "build/arm64-proof")
     p.add_argument("--bundle", action="append", type=Path, help="use these bundles instead of exporting")
+    p.add_argument("--reuse-root", action="store_true",
+                   help="keep out/root if install.sh already ran there (re-run only the comparisons)")
+    p.add_argument("--wait-bundles", type=float, default=0,
+                   help="wait up to this many seconds for --bundle dirs still being exported")
     args = p.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("arm64-proof: needs root (chroot, bind mounts)")
@@ -168,17 +178,23 @@ def main() -> int:
     t = time.perf_counter()
     download_wheels(REPO / "build/arm64-wheels")
     timings["download_wheels_s"] = time.perf_counter() - t
-    root = Root(args.root.resolve(), out / "root")
+    root = Root(args.root.resolve(), out / "root", reuse=args.reuse_root)
     timings["fresh_root_copy_s"] = root.copy_s
     with root:
-        # The Pi user's part first: clone, install.sh.
-        copy_repo_into(root.path)
-        shutil.copytree(REPO / "build/arm64-wheels", root.path / "wheels")
-        t = time.perf_counter()
-        root.run("cd /home/pi/edgekit && apps/raspberry-pi/install.sh --no-apt --wheels /wheels "
-                 f"--runtimes {','.join(ARM64_RUNTIMES)}")
-        timings["install_in_root_s"] = time.perf_counter() - t
-        log(f"install.sh inside the arm64 root took {timings['install_in_root_s']:.0f} s")
+        if root.installed:
+            log(f"reusing {root.path} (install.sh already ran there)")
+        else:  # the Pi user's part first: clone, install.sh
+            copy_repo_into(root.path)
+            shutil.copytree(REPO / "build/arm64-wheels", root.path / "wheels")
+            t = time.perf_counter()
+            root.run("cd /home/pi/edgekit && apps/raspberry-pi/install.sh --no-apt --wheels /wheels "
+                     f"--runtimes {','.join(ARM64_RUNTIMES)}")
+            timings["install_in_root_s"] = time.perf_counter() - t
+            log(f"install.sh inside the arm64 root took {timings['install_in_root_s']:.0f} s")
+        deadline = time.time() + args.wait_bundles
+        while args.bundle and time.time() < deadline and not all((b / "edgekit.json").exists()
+                                                                  for b in args.bundle):
+            time.sleep(10)
 
         t = time.perf_counter()
         bundles = {b.name: b.resolve() for b in args.bundle} if args.bundle else export_bundles(out)
@@ -190,7 +206,7 @@ def main() -> int:
         for name, bundle in bundles.items():
             for rt in ARM64_RUNTIMES:
                 app_run(host_app, str(bundle), rt, str(SAMPLES), str(out / f"x86-{name}-{rt}.json"))
-            shutil.copytree(bundle, root.path / "home/pi/bundles" / name)
+            shutil.copytree(bundle, root.path / "home/pi/bundles" / name, dirs_exist_ok=True)
         timings["x86_runs_s"] = time.perf_counter() - t
         arch = root.run("uname -m; /home/pi/edgekit-pi/bin/python -c "
                         "'import platform; print(platform.machine())'").stdout.split()
