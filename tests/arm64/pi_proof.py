@@ -103,11 +103,12 @@ class Root:
             return
         if dest.exists():
             self._umount_all()
+            if any(os.path.ismount(dest / fs) for fs in ("proc", "dev", "sys")):  # never rm the host's /dev
+                raise SystemExit(f"arm64-proof: {dest}/proc or /dev is still mounted; unmount it first")
             shutil.rmtree(dest)
         t = time.perf_counter()
         sh(["cp", "-a", "--reflink=auto", str(cached), str(dest)])
         self.copy_s = time.perf_counter() - t
-        self.mounts: list[Path] = []
 
     def __enter__(self) -> Root:
         for fs in ("proc", "dev"):
