@@ -82,12 +82,12 @@ class Export(Command):
         return ExportConfig(**{k: v for k, v in overrides.items() if v is not None}, model_kwargs=kwargs)
 
     def run(self, args: argparse.Namespace) -> int:
+        cfg = self.build_config(args).validate()  # bad names/flags fail here, before torch is imported
         from rich.console import Console
 
         from edgekit.export import export
 
         err = Console(stderr=True)
-        cfg = self.build_config(args).validate()
         start = time.perf_counter()
 
         def progress(msg: str) -> None:
@@ -98,6 +98,6 @@ class Export(Command):
             json.dump({"bundle": str(result.bundle), "manifest": result.manifest}, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            Console().print(result.table())
+            Console(width=None if sys.stdout.isatty() else 150).print(result.table())
             print(f"bundle: {result.bundle}")
         return 0

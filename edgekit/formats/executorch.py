@@ -31,7 +31,8 @@ def write(job: WriteJob, precision: str, path: Path) -> dict[str, Any]:
     from executorch.exir import to_edge_transform_and_lower
 
     if precision == "int8":
-        quantized = quantize_pt2e(job.model, job.example, job.calib, xnnpack_quantizer())
+        quantized = quantize_pt2e(job.model, job.example, job.calib, xnnpack_quantizer(),
+                                  exported=job.exported)
         program = torch.export.export(quantized, (job.example,))
     else:
         program = job.exported

@@ -15,11 +15,14 @@ from edgekit.quant.batches import batches
 
 
 def quantize_pt2e(model: torch.nn.Module, example: torch.Tensor, calib: np.ndarray, quantizer: Any,
-                  *, fold_quantize: bool = True) -> torch.fx.GraphModule:
-    """A converted (quantize/dequantize-annotated) GraphModule calibrated on `calib` (N, C, H, W)."""
+                  *, fold_quantize: bool = True,
+                  exported: torch.export.ExportedProgram | None = None) -> torch.fx.GraphModule:
+    """A converted (quantize/dequantize-annotated) GraphModule calibrated on `calib` (N, C, H, W).
+
+    `exported`: the model already through torch.export (reused instead of exporting again)."""
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    graph = torch.export.export(model, (example,)).module()
+    graph = (exported or torch.export.export(model, (example,))).module()
     prepared = prepare_pt2e(graph, quantizer)
     with torch.no_grad():
         for batch in batches(calib, example.shape[0]):
