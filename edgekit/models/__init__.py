@@ -21,6 +21,7 @@ from edgekit.models import lsnet as lsnet
 from edgekit.models import mobilenet_v1 as mobilenet_v1
 from edgekit.models import mobilenet_v2 as mobilenet_v2
 from edgekit.models import mobilenet_v3 as mobilenet_v3
+from edgekit.models import trained as trained
 from edgekit.models.registry import IMAGENET, MODELS, InputSpec, register_model, spec_from_meta
 from edgekit.models.user import (
     create_from_file,
