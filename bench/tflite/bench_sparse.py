@@ -51,8 +51,10 @@ def p50_ms(path: Path, threads: int, runs: int) -> float:
     return float(result.latency["p50"])
 
 
-def interleaved_ms(dense: Path, sparse: Path, threads: int, iters: int) -> tuple[float, float]:
-    """Medians of dense and sparse invokes alternated one by one in one process (load drift hits both)."""
+def interleaved_ms(dense: Path, sparse: Path, threads: int, iters: int) -> tuple[float, float, float, float]:
+    """Medians of dense and sparse invokes alternated one by one in one process (load drift hits both):
+    wall ms (dense, sparse) and this thread's CPU ms (dense, sparse). With 1 thread the interpreter
+    runs on the calling thread, so CPU time is immune to other processes taking the core."""
     import time
 
     from ai_edge_litert.interpreter import Interpreter
@@ -69,13 +71,16 @@ def interleaved_ms(dense: Path, sparse: Path, threads: int, iters: int) -> tuple
         for _ in range(10):
             it.invoke()
         its.append(it)
-    times: list[list[float]] = [[], []]
+    wall: list[list[float]] = [[], []]
+    cpu: list[list[float]] = [[], []]
     for _ in range(iters):
         for k, it in enumerate(its):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             it.invoke()
-            times[k].append(time.perf_counter() - t0)
-    return float(np.median(times[0]) * 1e3), float(np.median(times[1]) * 1e3)
+            wall[k].append(time.perf_counter() - t0)
+            cpu[k].append(time.thread_time() - c0)
+    med = [float(np.median(v) * 1e3) for v in (*wall, *cpu)]
+    return med[0], med[1], med[2], med[3]
 
 
 def cases(quick: bool) -> list[tuple[str, str, bytes, tuple[int, ...]]]:
@@ -123,17 +128,21 @@ def main() -> None:
                     sparse_ms = min(sparse_ms, p50_ms(s_path, t, args.runs))
                 row[f"dense_ms_{t}t"], row[f"sparse_ms_{t}t"] = dense_ms, sparse_ms
                 row[f"speedup_{t}t"] = dense_ms / sparse_ms
-                d_ms, s_ms = interleaved_ms(d_path, s_path, t, args.runs * 3)
+                d_ms, s_ms, d_cpu, s_cpu = interleaved_ms(d_path, s_path, t, args.runs * 3)
                 row[f"interleaved_speedup_{t}t"] = d_ms / s_ms
+                if t == 1:
+                    row["dense_cpu_ms_1t"], row["sparse_cpu_ms_1t"] = d_cpu, s_cpu
+                    row["cpu_time_speedup_1t"] = d_cpu / s_cpu
             rows.append(row)
             print(json.dumps(row), flush=True)
-    head = "| model | prec | dense KB | sparse KB | size | " + " | ".join(
+    head = "| model | prec | dense KB | sparse KB | size | CPU-time speedup 1t | " + " | ".join(
         f"dense ms {t}t | sparse ms {t}t | speedup {t}t (interleaved)" for t in args.threads) + " |"
     print("\n" + head)
-    print("|" + "---|" * (5 + 3 * len(args.threads)))
+    print("|" + "---|" * (6 + 3 * len(args.threads)))
     for r in rows:
         cells = [r["model"], r["precision"], f"{r['dense_bytes'] / 1024:.0f}",
-                 f"{r['sparse_bytes'] / 1024:.0f}", f"{r['size_ratio']:.2f}x"]
+                 f"{r['sparse_bytes'] / 1024:.0f}", f"{r['size_ratio']:.2f}x",
+                 f"{r.get('cpu_time_speedup_1t', float('nan')):.2f}x"]
         for t in args.threads:
             cells += [f"{r[f'dense_ms_{t}t']:.3f}", f"{r[f'sparse_ms_{t}t']:.3f}",
                       f"{r[f'speedup_{t}t']:.2f}x ({r[f'interleaved_speedup_{t}t']:.2f}x)"]
