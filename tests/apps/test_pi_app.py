@@ -17,32 +17,36 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pi_app")]
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    """fmnist_mobilenet_v2 (edgekit's Fashion-MNIST model) exported fp32 to all three formats."""
-    from edgekit.config import ExportConfig
-    from edgekit.export import export
-
-    out = tmp_path_factory.mktemp("pi") / "fmnist"
-    export(ExportConfig(model="fmnist_mobilenet_v2", formats=["onnx", "tflite", "executorch"],
-                        precisions=["fp32"], out=str(out)))
-    return out
-
-
-@pytest.fixture(scope="module")
-def eager_logits(bundle) -> np.ndarray:
-    """The PyTorch model on the sample images, preprocessed independently of the app (edgekit.data)."""
+def exported(tmp_path_factory) -> tuple[Path, np.ndarray]:
+    """fmnist_mobilenet_v2 (edgekit's Fashion-MNIST model) exported fp32 to all three formats, and the
+    eager model's logits on the sample images, preprocessed independently of the app (edgekit.data)."""
     import torch
 
+    from edgekit.config import ExportConfig
     from edgekit.data.transforms import to_input
+    from edgekit.export import export
     from edgekit.models import MODELS
     from edgekit.models.registry import InputSpec
 
-    manifest = json.loads((bundle / "edgekit.json").read_text())
-    pre = manifest["input"]["preprocess"]
+    out = tmp_path_factory.mktemp("pi") / "fmnist"
+    model = MODELS.get("fmnist_mobilenet_v2")().eval()  # loaded once: the same weights as the export
+    export(ExportConfig(model="fmnist_mobilenet_v2", formats=["onnx", "tflite", "executorch"],
+                        precisions=["fp32"], out=str(out)))
+    pre = json.loads((out / "edgekit.json").read_text())["input"]["preprocess"]
     spec = InputSpec(shape=(1, 1, 28, 28), mean=tuple(pre["mean"]), std=tuple(pre["std"]))
     images = [np.asarray(Image.open(p)) for p in sorted(SAMPLES.glob("*.png"))]
     with torch.no_grad():
-        return MODELS.get("fmnist_mobilenet_v2")()(torch.from_numpy(to_input(images, spec))).numpy()
+        return out, model(torch.from_numpy(to_input(images, spec))).numpy()
+
+
+@pytest.fixture(scope="module")
+def bundle(exported) -> Path:
+    return exported[0]
+
+
+@pytest.fixture(scope="module")
+def eager_logits(exported) -> np.ndarray:
+    return exported[1]
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
