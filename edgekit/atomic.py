@@ -12,6 +12,17 @@ from pathlib import Path
 from edgekit.errors import InvalidInputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _chmod_default(path: Path, mode: int) -> None:
+    """mkstemp/mkdtemp create 0600/0700; give finished outputs the modes open()/mkdir() would."""
+    path.chmod(mode & ~_umask())
+
+
 def _check_parent_writable(final: Path) -> Path:
     parent = final.resolve().parent
     try:
@@ -33,6 +44,7 @@ def atomic_dir(final: str | os.PathLike[str], *, overwrite: bool = True) -> Iter
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=parent))
     try:
         yield tmp
+        _chmod_default(tmp, 0o777)
         if final.exists():
             if not overwrite:
                 raise InvalidInputError(f"{final} already exists", hint="remove it or pass another --out")
@@ -57,6 +69,7 @@ def atomic_file(final: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        _chmod_default(tmp, 0o666)
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
