@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for entry in COMMANDS:
         cmd = entry.obj()
-        p = sub.add_parser(entry.name, help=cmd.help, description=cmd.help)
+        # argparse %-formats help strings; command help is plain text ("50/70/90%").
+        p = sub.add_parser(entry.name, help=cmd.help.replace("%", "%%"), description=cmd.help)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show full tracebacks on errors")
         cmd.add_arguments(p)
