@@ -10,7 +10,7 @@ BACKEND_BUILD   := build/native-executorch
 BACKEND_FUZZ    := build/native-executorch-fuzz
 BACKEND_A64     := build/native-executorch-aarch64
 BACKEND_CMAKE   := $(abspath $(VENV))/bin/cmake
-ET_WHEEL_ROOT    = $(shell $(PY) -c "import importlib.util,os;print(os.path.dirname(importlib.util.find_spec('executorch').origin))")
+ET_WHEEL_ROOT    = $(shell $(PY) -c "import importlib.util as u; print(list(u.find_spec('executorch').submodule_search_locations)[0])")
 ET_A64_VERSION  := 1.5.1
 ET_A64_ROOT     := build/executorch-aarch64/executorch
 
@@ -28,3 +28,21 @@ backend-fuzz: $(STAMPS)/venv $(STAMPS)/apt backend
 	$(BACKEND_CMAKE) --build $(BACKEND_FUZZ) -j2 --target ekx_fuzz_blob
 	$(PY) native/executorch/fuzz/make_corpus.py $(BACKEND_FUZZ)/corpus
 	$(BACKEND_FUZZ)/ekx_fuzz_blob -max_total_time=30 -max_len=65536 -rss_limit_mb=2048 $(BACKEND_FUZZ)/corpus
+
+# arm64: the executorch aarch64 wheel's lib/ + include/ (same version as the venv), then a cross build.
+$(ET_A64_ROOT)/lib/libexecutorch.so: | $(STAMPS)/venv
+	mkdir -p build/executorch-aarch64
+	$(PY) -m pip download --no-deps --platform manylinux_2_28_aarch64 --python-version 3.11 \
+	  --only-binary=:all: executorch==$(ET_A64_VERSION) -d build/executorch-aarch64
+	cd build/executorch-aarch64 && $(PY) -m zipfile -e executorch-$(ET_A64_VERSION)-*.whl .
+	touch $@
+
+backend-aarch64: $(STAMPS)/apt $(ET_A64_ROOT)/lib/libexecutorch.so
+	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_A64) -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=$(abspath native/executorch/cmake/aarch64-linux-gnu.cmake) \
+	  -DEXECUTORCH_ROOT=$(abspath $(ET_A64_ROOT))
+	$(BACKEND_CMAKE) --build $(BACKEND_A64) -j2
+
+# Runs the tiny sparse model's .pte with the arm64 edgekit-run under qemu and compares with x86.
+backend-aarch64-check: backend backend-aarch64
+	$(PY) -m tests.backend.aarch64_check --runner $(BACKEND_A64)/edgekit-run --lib-dir $(ET_A64_ROOT)/lib
