@@ -111,21 +111,26 @@ class LSNet(nn.Module):
         return reparameterize(self)
 
 
-def _build(name: str, num_classes: int, in_chans: int, input_size: int, distillation: bool) -> LSNet:
-    return LSNet(CONFIGS[name], num_classes=num_classes, in_chans=in_chans, input_size=input_size,
-                 distillation=distillation)
+def _build(name: str, num_classes: int, in_chans: int, input_size: int, distillation: bool,
+           fused: bool) -> nn.Module:
+    model = LSNet(CONFIGS[name], num_classes=num_classes, in_chans=in_chans, input_size=input_size,
+                  distillation=distillation)
+    return model.fuse() if fused else model
 
 
-def lsnet_t(num_classes: int = 1000, in_chans: int = 3, input_size: int = 224,
-            distillation: bool = False) -> LSNet:
-    return _build("lsnet_t", num_classes, in_chans, input_size, distillation)
+def lsnet_t(num_classes: int = 1000, in_chans: int = 3, input_size: int = 224, distillation: bool = False,
+            fused: bool = False) -> nn.Module:
+    """LSNet-T (11.4M params). `fused=True` returns the deployment form (eval only), for export."""
+    return _build("lsnet_t", num_classes, in_chans, input_size, distillation, fused)
 
 
-def lsnet_s(num_classes: int = 1000, in_chans: int = 3, input_size: int = 224,
-            distillation: bool = False) -> LSNet:
-    return _build("lsnet_s", num_classes, in_chans, input_size, distillation)
+def lsnet_s(num_classes: int = 1000, in_chans: int = 3, input_size: int = 224, distillation: bool = False,
+            fused: bool = False) -> nn.Module:
+    """LSNet-S (16.1M params). `fused=True` returns the deployment form (eval only), for export."""
+    return _build("lsnet_s", num_classes, in_chans, input_size, distillation, fused)
 
 
-def lsnet_b(num_classes: int = 1000, in_chans: int = 3, input_size: int = 224,
-            distillation: bool = False) -> LSNet:
-    return _build("lsnet_b", num_classes, in_chans, input_size, distillation)
+def lsnet_b(num_classes: int = 1000, in_chans: int = 3, input_size: int = 224, distillation: bool = False,
+            fused: bool = False) -> nn.Module:
+    """LSNet-B (23.2M params). `fused=True` returns the deployment form (eval only), for export."""
+    return _build("lsnet_b", num_classes, in_chans, input_size, distillation, fused)
