@@ -102,19 +102,21 @@ def export_tflite(model: nn.Module, x: torch.Tensor, path: Path,
 
 
 def tflite_delegation(path: Path) -> Delegation:
-    """Builtin ops vs custom/flex ops, and how many nodes the default XNNPACK delegate takes."""
+    """Builtin ops vs custom/flex ops. (The interpreter's op list is the model's, not the execution plan
+    after XNNPACK took its nodes, so this counts builtins: what XNNPACK or TFLite's own kernels run.)"""
     from ai_edge_litert.interpreter import Interpreter
 
     ops = Interpreter(model_path=str(path))._get_ops_details()
-    custom = collections.Counter(d["op_name"] for d in ops
-                                 if d["op_name"].upper().startswith(("CUSTOM", "FLEX")))
-    interp = Interpreter(model_path=str(path))
-    interp.allocate_tensors()
-    after = interp._get_ops_details()
-    # After delegation, the nodes XNNPACK took are replaced by DELEGATE nodes; the rest run on TFLite kernels.
-    left = collections.Counter(d["op_name"] for d in after if d["op_name"] != "DELEGATE")
-    left.update(custom)
+    names = [d["op_name"] for d in ops]
+    left = collections.Counter(n for n in names if n.upper().startswith(("CUSTOM", "FLEX")))
     return Delegation(len(ops), len(ops) - sum(left.values()), dict(left))
+
+
+def tflite_op_types(path: Path) -> dict[str, int]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    ops = Interpreter(model_path=str(path))._get_ops_details()
+    return dict(collections.Counter(d["op_name"] for d in ops))
 
 
 def run_tflite(path: Path, x: torch.Tensor) -> np.ndarray:
