@@ -14,8 +14,16 @@
 
 namespace edgekit_et {
 namespace {
-constexpr int kSpinIterations = 200000;  // ~ a few hundred microseconds before sleeping
-}
+// Short spins: on an oversubscribed machine a spinning thread steals the core the thread it waits
+// for needs, so waiting sides yield soon and workers then sleep.
+constexpr int kSpinIterations = 2000;
+constexpr uint64_t kIndexMask = (1u << 20) - 1;
+constexpr int kMaxTasks = 1 << 20;
+
+uint64_t generation_of(uint64_t s) { return s >> 40; }
+int count_of(uint64_t s) { return static_cast<int>((s >> 20) & kIndexMask); }
+int index_of(uint64_t s) { return static_cast<int>(s & kIndexMask); }
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   for (int i = 1; i < threads; i++) workers_.emplace_back([this] { worker_loop(); });
@@ -25,55 +33,63 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_.store(true);
-    generation_.fetch_add(1);
+    state_.store((generation_of(state_.load()) + 1) << 40);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::drain() {
-  for (int i = next_.fetch_add(1); i < count_; i = next_.fetch_add(1)) (*task_)(i);
+// Claims and runs tasks of `generation` until none is left (or a newer generation started).
+void ThreadPool::drain(uint64_t generation) {
+  uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (generation_of(s) != generation || index_of(s) >= count_of(s)) return;
+    if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    (*task_)(index_of(s));  // task_ cannot change before this claimed task is counted done
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    s = state_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::run(int count, const std::function<void(int)>& task) {
   if (count <= 0) return;
-  if (workers_.empty() || count == 1) {
+  if (workers_.empty() || count == 1 || count >= kMaxTasks) {
     for (int i = 0; i < count; i++) task(i);
     return;
   }
   std::lock_guard<std::mutex> region(run_mutex_);
+  uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     task_ = &task;
-    count_ = count;
-    next_.store(0);
-    pending_workers_.store(static_cast<int>(workers_.size()));
-    generation_.fetch_add(1, std::memory_order_release);
+    done_.store(0, std::memory_order_relaxed);
+    generation = generation_of(state_.load()) + 1;
+    state_.store(generation << 40 | static_cast<uint64_t>(count) << 20, std::memory_order_release);
   }
   wake_.notify_all();
-  drain();
-  while (pending_workers_.load(std::memory_order_acquire) != 0) EK_CPU_RELAX();
+  drain(generation);
+  for (int spins = 0; done_.load(std::memory_order_acquire) != count; spins++) {
+    if (spins < kSpinIterations) EK_CPU_RELAX();
+    else std::this_thread::yield();
+  }
 }
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     int spins = 0;
-    while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {
-      EK_CPU_RELAX();
+    while (generation_of(state_.load(std::memory_order_acquire)) == seen && spins < 2 * kSpinIterations) {
+      if (spins < kSpinIterations) EK_CPU_RELAX();
+      else std::this_thread::yield();
       spins++;
     }
-    if (generation_.load(std::memory_order_acquire) == seen) {
+    if (generation_of(state_.load(std::memory_order_acquire)) == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load() != seen; });
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);  // pairs with run(): task_/count_ are published
-      seen = generation_.load();
+      wake_.wait(lock, [&] { return generation_of(state_.load()) != seen; });
     }
     if (stop_.load()) return;
-    drain();
-    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    seen = generation_of(state_.load(std::memory_order_acquire));
+    drain(seen);
   }
 }
 

@@ -1,6 +1,7 @@
-// A tiny fork-join pool for the backend: the caller's thread plus (threads - 1) workers that
-// spin briefly, then sleep, between parallel regions. Ops are short (tens of microseconds), so
-// waking a sleeping thread per op would cost more than the op: spinning first keeps it cheap.
+// A tiny fork-join pool for the backend: the caller's thread plus (threads - 1) workers.
+// Tasks are claimed from one atomic word (generation | count | next index), so the caller runs
+// every task no worker has claimed yet and waits only for tasks a worker is actually running:
+// on an oversubscribed machine a worker that is not scheduled costs nothing.
 #pragma once
 
 #include <atomic>
@@ -26,17 +27,15 @@ class ThreadPool {
 
  private:
   void worker_loop();
-  void drain();
+  void drain(uint64_t generation);
 
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;  // one parallel region at a time
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> next_{0};
-  std::atomic<int> pending_workers_{0};
+  std::atomic<uint64_t> state_{0};  // generation << 40 | count << 20 | next index
+  std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
-  int count_ = 0;
   const std::function<void(int)>* task_ = nullptr;
 };
 
