@@ -235,10 +235,12 @@ def main() -> int:
     report = {"ok": ok, "arch_in_root": arch, "timings_s": {k: round(v, 1) for k, v in timings.items()},
               "logit_atol": LOGIT_ATOL, "results": rows}
     (out / "proof.json").write_text(json.dumps(report, indent=1))
-    print(f"\n{'bundle':<12} {'runtime':<8} {'top-1 same':>10} {'max |dlogit|':>12} {'arm64 run':>9}  result")
+    print(f"\n{'bundle':<12} {'runtime':<8} {'top-1 same':>10} {'decisive flips':>14} {'max |dlogit|':>12} "
+          f"{'arm64 run':>9}  result")
     for r in rows:
         print(f"{r['bundle']:<12} {r['runtime']:<8} {r['top1_same']:>5}/{r['frames']:<4} "
-              f"{r['max_abs_logit_diff']:>12.4f} {r['arm64_run_s']:>8.1f}s  {'OK' if r['ok'] else 'DIFFERS'}")
+              f"{r['decisive_flips']:>14} {r['max_abs_logit_diff']:>12.4f} {r['arm64_run_s']:>8.1f}s  "
+              f"{'OK' if r['ok'] else 'DIFFERS'}")
     print("timings: " + ", ".join(f"{k} {v:.0f}" for k, v in report["timings_s"].items()))
     print(f"arm64-proof: {'PASSED' if ok else 'FAILED'} (uname -m in root: {arch[0]}; "
           f"app python: {arch[1]}); details in {out / 'proof.json'}")
