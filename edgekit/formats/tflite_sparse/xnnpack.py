@@ -215,4 +215,7 @@ def qualify(model: schema.ModelT) -> Qualification:
         q.reason = "1x1-conv weights are dense in the file; they must sit behind DENSIFY"
     else:
         q.qualifies, q.reason = True, "qualifies"
+    if means > 1:
+        q.notes.append(f"{means} spatial MEANs reached (squeeze-excite blocks): their branches were "
+                       "not walked; verify on ARM (make tflite-arm64-insns) before relying on it")
     return q
