@@ -3,6 +3,8 @@
 # table in docs/ACCURACY.md, on the CPU. Steps are resumable: a finished step's output is reused.
 #
 #   scripts/train_default.sh            # all: train, prune 50/70/90%, export + score every file
+#   (existing edgekit/models/weights/*.pt are kept: delete them to retrain;
+#    EPOCHS / PRUNE_EPOCHS / PRUNE_LIMIT / THREADS override the committed recipe)
 #   STEPS=train scripts/train_default.sh
 #   STEPS="prune table" scripts/train_default.sh
 set -euo pipefail
@@ -10,7 +12,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 W=edgekit/models/weights
 STEPS=${STEPS:-"train prune table"}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-2}   # the committed prunes ran with --threads 1, three in parallel
 export OMP_WAIT_POLICY=PASSIVE   # do not spin on a shared machine
 
 has() { [[ " $STEPS " == *" $1 "* ]]; }
@@ -19,7 +21,7 @@ mkdir -p build/train
 if has train && [[ ! -f $W/fmnist_mobilenet_v2.pt ]]; then
   # MobileNetV2 x0.5 on 1x28x28, SGD nesterov lr 0.1 cosine, label smoothing 0.1, flips + 2 px shifts
   $PY -m edgekit train mobilenet_v2 --width-mult 0.5 --input-size 28 --data fashion-mnist \
-      --epochs 2 --lr 0.1 --weight-decay 5e-5 --seed 0 --threads "$THREADS" \
+      --epochs "${EPOCHS:-2}" --lr 0.1 --weight-decay 5e-5 --seed 0 --threads "$THREADS" \
       --out build/train/fmnist_mobilenet_v2.pt
   cp build/train/fmnist_mobilenet_v2.pt $W/fmnist_mobilenet_v2.pt
 fi
@@ -31,8 +33,10 @@ if has prune; then
   for s in 50 70 90; do
     out=$W/fmnist_mobilenet_v2_s$s.pt
     [[ -f $out ]] && continue
+    # the committed weights: 1 pass over the first 10k / 15k / 20k training images (PRUNE_LIMIT overrides)
+    limit=${PRUNE_LIMIT:-$(( s == 50 ? 10000 : s == 70 ? 15000 : 20000 ))}
     $PY -m edgekit prune $W/fmnist_mobilenet_v2.pt --pattern 4x1 --sparsity 0.$s --data fashion-mnist \
-        --epochs "${PRUNE_EPOCHS:-1}" --limit "${PRUNE_LIMIT:-30000}" --lr 0.02 --seed 0 \
+        --epochs "${PRUNE_EPOCHS:-1}" --limit "$limit" --lr 0.02 --seed 0 \
         --threads "$THREADS" --out "$out" > "build/train/prune_s$s.log" 2>&1 &
     pids+=($!)
   done
