@@ -1,19 +1,48 @@
-"""Seed corpus for ekx_fuzz_blob: real delegate blobs from a small sparse MobileNet-like model."""
+"""Seed corpus for ekx_fuzz_blob: the real delegate blobs of small sparse MobileNet-like models."""
 
 from __future__ import annotations
 
+import struct
 import sys
 from pathlib import Path
 
-from edgekit.backends.executorch.testing import sample_blobs
+import torch
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO))
+
+from edgekit.backends.executorch.lowering import lower  # noqa: E402
+from tests.backend.nets import make_tiny  # noqa: E402
+
+
+def blobs_in(pte: bytes) -> list[bytes]:
+    """Each EKXB blob in a .pte, cut at the end of its last table or payload."""
+    out, start = [], pte.find(b"EKXB")
+    while start >= 0:
+        n_values, n_in, n_out, n_ops = struct.unpack_from("<4I", pte, start + 12)
+        ops = 32 + 32 * n_values + 4 * (n_in + n_out)
+        ops += -ops % 8
+        end = ops + 96 * n_ops
+        for i in range(n_ops):
+            off, length = struct.unpack_from("<2Q", pte, start + ops + 96 * i + 80)
+            end = max(end, off + length)
+        out.append(pte[start:start + end])
+        start = pte.find(b"EKXB", start + end)
+    return out
 
 
 def main(out_dir: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for i, blob in enumerate(sample_blobs()):
-        (out / f"seed{i}.bin").write_bytes(blob)
-    print(f"wrote {len(list(out.iterdir()))} seeds to {out}")
+    count = 0
+    for seed, sparsity, shape in ((0, 0.7, (1, 3, 29, 23)), (1, 0.9, (1, 3, 8, 8))):
+        model = make_tiny(seed=seed, sparsity=sparsity)
+        x = torch.randn(*shape)
+        pte = lower(torch.export.export(model, (x,)), model.state_dict()).buffer
+        for blob in blobs_in(pte):
+            (out / f"seed{count}.bin").write_bytes(blob)
+            count += 1
+    print(f"wrote {count} seeds to {out}")
 
 
 if __name__ == "__main__":
