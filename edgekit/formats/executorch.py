@@ -27,6 +27,18 @@ def partitioners(job: WriteJob) -> list:
     return backend_partitioners(job.model.state_dict() if use_sparse else None, sparse_backend=use_sparse)
 
 
+def check_kernels(manager: Any) -> None:
+    """Fail at export, not at load, when an op left outside the delegates has no kernel in the runtime."""
+    from executorch.extension.pybindings.portable_lib import _get_operator_names
+
+    available = set(_get_operator_names())
+    for op in manager.executorch_program.execution_plan[0].operators:
+        name = f"{op.name}.{op.overload}" if op.overload else op.name
+        if name.startswith("aten::") and name not in available:
+            raise RuntimeError(f"the ExecuTorch runtime has no kernel for {op.name} ({name}): not delegated "
+                               "to XNNPACK and not in the portable kernels")
+
+
 def write(job: WriteJob, precision: str, path: Path) -> dict[str, Any]:
     from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
 
@@ -41,6 +53,7 @@ def write(job: WriteJob, precision: str, path: Path) -> dict[str, Any]:
     edge = to_edge_transform_and_lower(program, partitioner=partitioners(job),
                                        compile_config=EdgeCompileConfig(_check_ir_validity=False))
     manager = edge.to_executorch()
+    check_kernels(manager)
     path.write_bytes(manager.buffer)
     delegates = [d.id for d in manager.executorch_program.execution_plan[0].delegates]
     return {"delegates": delegates, "sparse_backend": "EdgekitBackend" in delegates,
