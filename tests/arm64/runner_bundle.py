@@ -108,6 +108,7 @@ def qemu_runner(bundle: Path, args: list[str], empty: Path, cpu: str) -> list[st
 
 
 def check(bundle: Path, work: Path, pte: Path, input_shape: list[int], x86_runner: Path) -> dict:
+    work, bundle = work.resolve(), bundle.resolve()  # the runners run with cwd set: no relative paths
     work.mkdir(parents=True, exist_ok=True)
     empty = Path(tempfile.mkdtemp(prefix="empty-sysroot-"))
     try:
