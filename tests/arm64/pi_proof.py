@@ -32,9 +32,11 @@ ARM64_WHEELS = ["numpy==2.4.6", "pillow==13.0.0", "onnxruntime==1.31.1", "ai-edg
 # Runtimes whose Python package has an aarch64 wheel usable without torch (ExecuTorch's Python runtime
 # imports libtorch; .pte on arm64 is proven with the native runner bundle instead, see runner_bundle.py).
 ARM64_RUNTIMES = ["onnx", "tflite"]
-# int8 kernels differ between x86 and aarch64 builds of the same runtime (rounding in requantization):
-# a logit may move by a few quantization steps; top-1 must not change.
-LOGIT_ATOL = 0.35
+# Logit tolerance per runtime (the int8 output step of fmnist_mobilenet_v2 is 0.023).
+# ONNX Runtime is the same version on both: measured 0-2 steps (rounding in x86 vs NEON int8 kernels).
+# LiteRT is NOT: Linux aarch64 wheels stop at 1.4.0 while x86 runs 2.3.0; measured up to 35 steps
+# (0.81) on the trained model with identical top-1. Top-1 must agree wherever it is decisive.
+LOGIT_ATOL = {"onnx": 0.1, "tflite": 1.0}
 
 
 def log(msg: str) -> None:
@@ -147,18 +149,19 @@ def copy_repo_into(root: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
-def compare(x86: dict, arm: dict) -> dict:
-    """Top-1 must agree on every frame whose x86 top-2 margin exceeds LOGIT_ATOL (a near-tie may flip
-    within the tolerance); every logit must be within LOGIT_ATOL."""
+def compare(x86: dict, arm: dict, atol: float) -> dict:
+    """Top-1 must agree on every frame whose x86 top-2 margin exceeds atol (a near-tie may flip
+    within the tolerance); every logit must be within atol."""
     import numpy as np
 
     frames = list(zip(x86["frames"], arm["frames"], strict=True))
     same = [a["top"][0]["index"] == b["top"][0]["index"] for a, b in frames]
     margins = [float(np.diff(np.sort(np.asarray(a["logits"]))[-2:])[0]) for a, _ in frames]
     diffs = [float(np.max(np.abs(np.asarray(a["logits"]) - np.asarray(b["logits"])))) for a, b in frames]
-    decisive_flips = sum(not s and m > LOGIT_ATOL for s, m in zip(same, margins, strict=True))
+    decisive_flips = sum(not s and m > atol for s, m in zip(same, margins, strict=True))
     return {"frames": len(frames), "top1_same": sum(same), "decisive_flips": decisive_flips,
-            "max_abs_logit_diff": max(diffs), "ok": decisive_flips == 0 and max(diffs) <= LOGIT_ATOL}
+            "max_abs_logit_diff": max(diffs), "logit_atol": atol,
+            "ok": decisive_flips == 0 and max(diffs) <= atol}
 
 
 def main() -> int:
@@ -228,7 +231,7 @@ def main() -> int:
                 x86 = json.loads((out / f"x86-{name}-{rt}.json").read_text())
                 arm = json.loads((out / result).read_text())
                 rows.append({"bundle": name, "runtime": rt, "arm64_run_s": round(secs, 1),
-                             **compare(x86, arm),
+                             **compare(x86, arm, LOGIT_ATOL[rt]),
                              "arm64_top1": [f["top"][0]["label"] for f in arm["frames"]]})
     timings["total_s"] = time.perf_counter() - t0
     ok = all(r["ok"] for r in rows) and arch[:2] == ["aarch64", "aarch64"]
