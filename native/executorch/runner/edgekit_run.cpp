@@ -185,7 +185,10 @@ int main(int argc, char** argv) {
   if (out) std::fclose(out);
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
-  std::printf("{\"runs\": %d, \"threads\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"outputs\": [%s]}\n", runs,
-              threads, sorted[sorted.size() / 2], sorted.front(), shapes.c_str());
+  std::string samples;
+  for (size_t r = 0; r < times.size(); r++) samples += (r ? ", " : "") + std::to_string(times[r]);
+  std::printf("{\"runs\": %d, \"threads\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"outputs\": [%s], "
+              "\"samples_ms\": [%s]}\n", runs, threads, sorted[sorted.size() / 2], sorted.front(), shapes.c_str(),
+              samples.c_str());
   return 0;
 }
