@@ -3,6 +3,7 @@
 #
 #   make backend               build/native-executorch/{libedgekit_executorch.so,edgekit-run}
 #   make backend-fuzz          libFuzzer run over the delegate blob parser (bounded; a TEST_TARGET)
+#   make backend-dwconv-test   depthwise CHW kernel variants vs the plain-C reference (a TEST_TARGET)
 #   make backend-aarch64       cross-build both for arm64 against the executorch aarch64 wheel:
 #                              build/native-executorch-aarch64/{libedgekit_executorch.so,edgekit-run}
 #   make backend-aarch64-check run a sparse .pte under qemu-aarch64 and compare with x86
@@ -15,13 +16,16 @@ ET_A64_VERSION  := 1.5.1
 ET_A64_ROOT     := build/executorch-aarch64/executorch
 
 SETUP_TARGETS += backend
-TEST_TARGETS  += backend-fuzz
+TEST_TARGETS  += backend-fuzz backend-dwconv-test
 
-.PHONY: backend backend-fuzz backend-aarch64 backend-aarch64-check
+.PHONY: backend backend-fuzz backend-dwconv-test backend-aarch64 backend-aarch64-check
 
 backend: $(STAMPS)/venv $(STAMPS)/apt
 	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_BUILD) -DEXECUTORCH_ROOT=$(ET_WHEEL_ROOT) -DCMAKE_BUILD_TYPE=Release
 	$(BACKEND_CMAKE) --build $(BACKEND_BUILD) -j2
+
+backend-dwconv-test: backend
+	$(BACKEND_BUILD)/ekx_dwconv_test
 
 backend-fuzz: $(STAMPS)/venv $(STAMPS)/apt backend
 	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_FUZZ) -DEKX_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++

@@ -1,4 +1,5 @@
-/* Depthwise CHW convolution.
+/* Depthwise CHW convolution: the plain-C reference (compiler-vectorized). ek_f32_dwconv_chw in
+ * f32-dwconv-chw-simd.c runs the hand-tiled per-ISA kernels and falls back to this for other shapes.
  *
  * The plane is first copied into a zero-padded scratch plane of width Wp, so every tap is a plain
  * shifted load. Stride 1 then treats the padded plane as one long row: output i = oy*Wp + ox for
@@ -22,7 +23,7 @@ static int32_t padded_w(const ek_dwconv_geom* g) {
   return (wp > min ? wp : min) + 1;
 }
 
-size_t ek_f32_dwconv_chw_scratch(const ek_dwconv_geom* g) {
+size_t ek_f32_dwconv_chw_ref_scratch(const ek_dwconv_geom* g) {
   const size_t hp = (size_t)padded_h(g), wp = (size_t)padded_w(g);
   const size_t stage = (size_t)g->OH * wp;      /* stride 1: full padded-width output rows */
   const size_t split = hp * (wp + 2);            /* stride 2: even + odd column planes */
@@ -99,8 +100,8 @@ static void dw_generic(const ek_dwconv_geom* g, const float* xp, int32_t wp, con
     }
 }
 
-void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
-                       float* y, float out_min, float out_max, float* scratch) {
+void ek_f32_dwconv_chw_ref(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
+                           float* y, float out_min, float out_max, float* scratch) {
   const int32_t hp = padded_h(g), wp = padded_w(g);
   float* xp = scratch;
   float* rest = scratch + (size_t)hp * wp + 16;

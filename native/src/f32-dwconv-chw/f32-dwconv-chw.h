@@ -24,6 +24,16 @@ size_t ek_f32_dwconv_chw_scratch(const ek_dwconv_geom* g);
 void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
                        float* y, float out_min, float out_max, float* scratch);
 
+/* The plain-C reference (compiler-vectorized, any geometry) and every kernel variant this CPU can
+ * run, for tests and benchmarks. All take ek_f32_dwconv_chw_scratch(g) floats of scratch. */
+typedef void (*ek_f32_dwconv_chw_fn)(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
+                                     float* y, float out_min, float out_max, float* scratch);
+void ek_f32_dwconv_chw_ref(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
+                           float* y, float out_min, float out_max, float* scratch);
+size_t ek_f32_dwconv_chw_ref_scratch(const ek_dwconv_geom* g);
+/* Fills up to max (name, function) pairs, best last; returns how many. */
+int ek_f32_dwconv_chw_variants(const char** names, ek_f32_dwconv_chw_fn* fns, int max);
+
 #ifdef __cplusplus
 }
 #endif
