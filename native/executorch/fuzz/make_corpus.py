@@ -42,6 +42,10 @@ def main(out_dir: str) -> None:
         for blob in blobs_in(pte):
             (out / f"seed{count}.bin").write_bytes(blob)
             count += 1
+    # Inputs that once crashed the parser: libFuzzer replays the corpus first, so they stay fixed.
+    for crash in sorted((Path(__file__).parent / "regressions").glob("*.bin")):
+        (out / f"regression-{crash.name}").write_bytes(crash.read_bytes())
+        count += 1
     print(f"wrote {count} seeds to {out}")
 
 

@@ -173,6 +173,8 @@ bool Program::validate(std::string* error) {
     }
     if (defined[r.out] || role[r.out] == 1) return fail(error, op_name(i) + ": writes a value twice");
     const int32_t os = values_[r.out].slot;
+    // A written value lives in a slot or in the caller's output buffer; anything else has no memory.
+    if (os < 0 && role[r.out] != 2) return fail(error, op_name(i) + ": writes a value that has no storage");
     if (os >= 0 && ((values_[r.in0].slot == os) || (r.in1 != kNone && values_[r.in1].slot == os)))
       return fail(error, op_name(i) + ": output aliases an input");
     if (r.data_off > size_ || r.data_len > size_ - r.data_off || r.data_off % 64 != 0)
