@@ -1,9 +1,14 @@
-"""`python -m edgekit.demo` (what `make demo` runs): export MobileNetV2 and EfficientNet-Lite0 to
-ExecuTorch, TFLite and ONNX in fp32 and int8, check parity in each runtime, and classify
-scikit-learn's sample photos with the real EfficientNet-Lite0 weights in every exported file.
+"""`python -m edgekit.demo` (what `make demo` runs), in two steps:
 
-Calibration uses the two sample photos plus seeded random crops/flips of them (no ImageNet offline).
-Writes build/demo/<model>/ bundles and build/demo/summary.{json,md}.
+1. The built-in default model (MobileNetV2 x0.5 trained on Fashion-MNIST, dense and its 70% 4x1
+   group-sparse fine-tune) is exported to ExecuTorch, TFLite and ONNX in fp32 and int8 with parity and
+   test-set accuracy measured in each runtime; every file is profiled in a fresh process and
+   build/demo/report.html compares them (plus report.md / report.json).
+2. MobileNetV2 and EfficientNet-Lite0 (real ImageNet weights) are exported the same way, and the
+   EfficientNet-Lite0 files classify scikit-learn's sample photos. Calibration uses the two photos plus
+   seeded random crops/flips of them (no ImageNet offline).
+
+Writes build/demo/<model>/ bundles, build/demo/report.*, build/demo/summary.{json,md}.
 """
 
 from __future__ import annotations
@@ -22,6 +27,35 @@ from edgekit.config import ExportConfig
 from edgekit.export import ExportResult, export
 
 DEMO_MODELS = ("mobilenet_v2", "efficientnet_lite0")
+DEFAULT_VARIANTS = ("fmnist_mobilenet_v2", "fmnist_mobilenet_v2_s70")
+
+
+def _default_model_report(root: Path, formats: str, console: Console, err: Console, runs: int,
+                          eval_n: int) -> dict[str, Any]:
+    """Export the default model's dense and sparse variants, profile every file, write the report."""
+    import edgekit.profile as ekp
+    from edgekit.report import write_report
+
+    results = []
+    exported: dict[str, Any] = {}
+    for model in DEFAULT_VARIANTS:
+        cfg = ExportConfig(model=model, formats=formats, precisions=["fp32", "int8"], calib="fashion-mnist",
+                           calib_n=128, eval_data="fashion-mnist", eval_n=eval_n, out=str(root / model))
+        start = time.perf_counter()
+
+        def progress(msg: str, start: float = start) -> None:
+            err.print(f"[dim][{time.perf_counter() - start:6.1f}s][/dim] {msg}", highlight=False)
+
+        result = export(cfg, progress=progress)
+        console.print(result.table())
+        exported[model] = {"bundle": str(result.bundle), "artifacts": result.artifacts}
+        err.print(f"profiling {len(result.artifacts)} files of {model}, {runs} runs each, one process each")
+        results += ekp.profile_all(result.bundle, runs=runs, warmup=5, threads=2, progress=True)
+    console.print(ekp.summary_table(results))
+    paths = write_report(results, root, baseline=0,
+                         title="edgekit demo: Fashion-MNIST MobileNetV2, dense vs 70% group-sparse")
+    console.print(f"report: {paths['html']}  (also {paths['markdown'].name}, {paths['json'].name})")
+    return {"bundles": exported, "report": {k: str(v) for k, v in paths.items()}}
 
 
 def _predictions(result: ExportResult) -> dict[str, list[list[tuple[str, float]]]]:
@@ -46,13 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default=",".join(DEMO_MODELS))
     ap.add_argument("--formats", default="executorch,tflite,onnx")
     ap.add_argument("--calib-n", type=int, default=16)
+    ap.add_argument("--runs", type=int, default=50, help="timed runs per file when profiling")
+    ap.add_argument("--eval-n", type=int, default=1000, help="Fashion-MNIST test images for parity/accuracy")
+    ap.add_argument("--skip-imagenet", action="store_true", help="only the default model and its report")
     args = ap.parse_args(argv)
     console = Console(width=max(120, Console().width))
     err = Console(stderr=True)
     root = Path(args.out)
     summary: dict[str, Any] = {}
     md = ["# edgekit demo: export, parity and predictions", ""]
-    for model in args.models.split(","):
+    summary["default_model"] = _default_model_report(root, args.formats, console, err, args.runs, args.eval_n)
+    for model in ([] if args.skip_imagenet else args.models.split(",")):
         cfg = ExportConfig(model=model, formats=args.formats, precisions=["fp32", "int8"],
                            calib="sample-images", calib_n=args.calib_n, eval_n=8, out=str(root / model))
         start = time.perf_counter()
