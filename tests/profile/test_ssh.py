@@ -17,7 +17,9 @@ from edgekit.cli.main import main
 from edgekit.device import DeviceAuthError, DeviceUnreachableError, connect
 from edgekit.errors import MissingDependencyError
 
-pytestmark = pytest.mark.skipif(not Path(sshd_server.SSHD).exists(), reason="needs openssh-server (apt)")
+# One worker runs every ssh test: they share the remote /tmp, whose edgekit-* dirs some tests count.
+pytestmark = [pytest.mark.skipif(not Path(sshd_server.SSHD).exists(), reason="needs openssh-server (apt)"),
+              pytest.mark.xdist_group("ssh")]
 
 _REMOTE_TMP = re.compile(r"^edgekit-[0-9a-f]{12}$")
 
