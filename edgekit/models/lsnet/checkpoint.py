@@ -115,6 +115,9 @@ def load_original_checkpoint(model: LSNet, source: str | Path | dict) -> LSNet:
         if new_key.endswith("attention_biases") and new_key in ours and value.shape != ours[new_key].shape:
             value = _fit_bias_table(value, round(ours[new_key].shape[1] ** 0.5))
         mapped[new_key] = value
+    for key, value in ours.items():  # SKA's one-hot shift kernels are constants of our own module
+        if ".ska.shift_" in key:
+            mapped.setdefault(key, value)
     missing = sorted(set(ours) - set(mapped))
     unexpected = sorted(set(mapped) - set(ours))
     if unexpected and all(k.startswith("head_dist.") for k in unexpected):

@@ -73,7 +73,9 @@ class SKA(nn.Module):
         for tap in range(taps):  # one buffer per tap: XNNPACK wants each conv weight as a static tensor
             kernel = torch.zeros(channels, 1, kernel_size, kernel_size)
             kernel[:, 0, tap // kernel_size, tap % kernel_size] = 1.0
-            self.register_buffer(f"shift_{tap}", kernel, persistent=False)
+            # persistent: torch.export's PT2E re-export loses non-persistent buffers (KeyError on
+            # ExecuTorch int8); checkpoint loading fills these constants (not in original checkpoints).
+            self.register_buffer(f"shift_{tap}", kernel)
 
     def forward(self, x: torch.Tensor, w_tap_major: torch.Tensor) -> torch.Tensor:
         n, c, h, wd = x.shape
