@@ -43,7 +43,7 @@ $(ET_A64_ROOT)/lib/libexecutorch.so: | $(STAMPS)/venv
 
 backend-aarch64: $(STAMPS)/apt $(ET_A64_ROOT)/lib/libexecutorch.so
 	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_A64) -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_TOOLCHAIN_FILE=$(abspath native/executorch/cmake/aarch64-linux-gnu.cmake) \
+	  -DCMAKE_TOOLCHAIN_FILE=$(abspath native/cmake/aarch64-linux-gnu.cmake) \
 	  -DEXECUTORCH_ROOT=$(abspath $(ET_A64_ROOT))
 	$(BACKEND_CMAKE) --build $(BACKEND_A64) -j2
 
