@@ -11,6 +11,7 @@
 #include "edgekit/edgekit.h"
 #include "f32-dwconv-chw/f32-dwconv-chw.h"
 #include "f32-eltwise-chw/f32-eltwise-chw.h"
+#include "ops_qs8.h"
 #include "threadpool.h"
 
 namespace edgekit_et {
@@ -206,7 +207,7 @@ bool Program::validate_op(OpInfo& op, std::string* error) {
   const ValueInfo& x = values_[r.in0];
   const ValueInfo& y = values_[r.out];
   if (x.dtype != y.dtype) return fail(error, "input and output dtypes differ");
-  if (x.dtype != EKX_F32 && r.kind != EKX_OP_CONV1X1) return fail(error, "int8 is supported for 1x1 convolutions only");
+  if (x.dtype == EKX_QS8 && r.kind != EKX_OP_CONV1X1) return validate_qs8_op(op, values_, error);  // ops_qs8.cpp
   if (r.kind != EKX_OP_CONV1X1 && r.kind != EKX_OP_DWCONV && r.data_len != 0)
     return fail(error, "unexpected data");
   switch (r.kind) {
@@ -274,6 +275,7 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
   const ekx_op_rec& r = op.rec;
   const ValueInfo& x = values_[r.in0];
   const ValueInfo& y = values_[r.out];
+  if (x.dtype == EKX_QS8 && r.kind != EKX_OP_CONV1X1) return run_qs8_op(op, values_, ptr, pool);  // ops_qs8.cpp
   const int threads = pool.threads();
   switch (r.kind) {
     case EKX_OP_CONV1X1: {

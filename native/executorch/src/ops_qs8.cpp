@@ -1,0 +1,147 @@
+#include "ops_qs8.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "edgekit/edgekit.h"
+#include "qs8-dwconv-chw/qs8-dwconv-chw.h"
+#include "qs8-eltwise-chw/qs8-eltwise-chw.h"
+#include "threadpool.h"
+
+namespace edgekit_et {
+namespace {
+
+bool fail(std::string* error, const std::string& msg) {
+  if (error) *error = msg;
+  return false;
+}
+
+// fp[0..1] hold the fused clamp in the int8 domain of the output.
+bool valid_qs8_clamp(const float* fp) {
+  return fp[0] >= -128.0f && fp[1] <= 127.0f && fp[0] <= fp[1] && fp[0] == std::floor(fp[0]) &&
+         fp[1] == std::floor(fp[1]);
+}
+
+struct DwPayload {
+  const int8_t* weights;  // C x kh*kw
+  const uint8_t* bias;    // C int32 (unaligned: read with memcpy)
+  const uint8_t* scales;  // C f32
+};
+
+DwPayload dw_payload(const OpInfo& op, int32_t channels) {
+  const int64_t taps = int64_t{op.rec.ip[0]} * op.rec.ip[1];
+  const uint8_t* d = op.data;
+  return {reinterpret_cast<const int8_t*>(d), d + channels * taps, d + channels * taps + 4 * int64_t{channels}};
+}
+
+bool validate_dwconv(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, std::string* error) {
+  const ekx_op_rec& r = op.rec;
+  const int32_t kh = r.ip[0], kw = r.ip[1], sh = r.ip[2], sw = r.ip[3];
+  const int32_t pt = r.ip[4], pl = r.ip[5], pb = r.ip[6], pr = r.ip[7];
+  if (kh < 1 || kw < 1 || kh > 16 || kw > 16 || sh < 1 || sw < 1 || sh > 4 || sw > 4)
+    return fail(error, "bad depthwise kernel or stride");
+  if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt >= kh || pb >= kh || pl >= kw || pr >= kw)
+    return fail(error, "bad depthwise padding");
+  if (x.C != y.C) return fail(error, "depthwise convolution changes the channel count");
+  const int64_t eh = int64_t{x.H} + pt + pb - kh, ew = int64_t{x.W} + pl + pr - kw;
+  if (eh < 0 || ew < 0 || eh / sh + 1 != y.H || ew / sw + 1 != y.W)
+    return fail(error, "depthwise output size does not match its geometry");
+  const uint64_t channels = static_cast<uint32_t>(x.C);
+  if (r.data_len != channels * kh * kw + channels * 8) return fail(error, "int8 depthwise payload has the wrong size");
+  const DwPayload p = dw_payload(op, x.C);
+  for (int32_t c = 0; c < x.C; c++) {
+    float s;
+    std::memcpy(&s, p.scales + 4 * c, 4);
+    if (!(s > 0.0f) || !std::isfinite(s)) return fail(error, "bad int8 depthwise weight scale");
+    const float mult = x.scale * s / y.scale;
+    if (!(mult > 0.0f) || !std::isfinite(mult)) return fail(error, "int8 depthwise requantization scale out of range");
+  }
+  return valid_qs8_clamp(r.fp) ? true : fail(error, "bad int8 clamp");
+}
+
+ek_qs8_dwconv_params dw_params(const ValueInfo& x, const ValueInfo& y, const float* fp) {
+  return {x.zero_point, y.zero_point, static_cast<int8_t>(fp[0]), static_cast<int8_t>(fp[1])};
+}
+
+bool add_params(const ValueInfo& a, const ValueInfo& b, const ValueInfo& y, const float* fp, ek_qs8_add_params* p) {
+  return ek_qs8_add_init(p, a.scale, a.zero_point, b.scale, b.zero_point, y.scale, y.zero_point,
+                         static_cast<int8_t>(fp[0]), static_cast<int8_t>(fp[1])) == 0;
+}
+
+bool same_shape(const ValueInfo& a, const ValueInfo& b) {
+  return a.C == b.C && a.H == b.H && a.W == b.W && a.dtype == b.dtype;
+}
+
+}  // namespace
+
+bool validate_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::string* error) {
+  const ekx_op_rec& r = op.rec;
+  const ValueInfo& x = values[r.in0];
+  const ValueInfo& y = values[r.out];
+  switch (r.kind) {
+    case EKX_OP_DWCONV:
+      return validate_dwconv(op, x, y, error);
+    case EKX_OP_ADD: {
+      if (r.data_len != 0) return fail(error, "unexpected data");
+      const ValueInfo& b = values[r.in1];
+      if (!same_shape(x, y) || !same_shape(b, y)) return fail(error, "add operands differ in shape");
+      if (!valid_qs8_clamp(r.fp)) return fail(error, "bad int8 clamp");
+      ek_qs8_add_params p;
+      return add_params(x, b, y, r.fp, &p) ? true : fail(error, "int8 add scale ratios out of range");
+    }
+    default:
+      return fail(error, "int8 is supported for 1x1 convolution, depthwise convolution and add only");
+  }
+}
+
+int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vector<void*>& ptr, ThreadPool& pool) {
+  const ekx_op_rec& r = op.rec;
+  const ValueInfo& x = values[r.in0];
+  const ValueInfo& y = values[r.out];
+  const int threads = pool.threads();
+  switch (r.kind) {
+    case EKX_OP_DWCONV: {
+      const ek_dwconv_geom g{x.H, x.W, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+      const int8_t* X = static_cast<const int8_t*>(ptr[r.in0]);
+      int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
+      const DwPayload pay = dw_payload(op, x.C);
+      const ek_qs8_dwconv_params params = dw_params(x, y, r.fp);
+      const int64_t taps = int64_t{g.kh} * g.kw;
+      const size_t scratch_floats = ek_qs8_dwconv_chw_scratch(&g);
+      const int chunks = threads * 2 < x.C ? threads * 2 : x.C;
+      pool.run(chunks, [&](int i) {
+        thread_local std::vector<float> scratch;
+        if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
+        const int64_t c0 = int64_t{x.C} * i / chunks, c1 = int64_t{x.C} * (i + 1) / chunks;
+        for (int64_t c = c0; c < c1; c++) {
+          int32_t bias;
+          float w_scale;
+          std::memcpy(&bias, pay.bias + 4 * c, 4);
+          std::memcpy(&w_scale, pay.scales + 4 * c, 4);
+          const float mult = x.scale * w_scale / y.scale;  // as XNNPACK: input * kernel / output, in fp32
+          ek_qs8_dwconv_chw(&g, X + c * x.H * x.W, pay.weights + c * taps, bias, mult, &params, Y + c * y.H * y.W,
+                            scratch.data());
+        }
+      });
+      return 0;
+    }
+    case EKX_OP_ADD: {
+      ek_qs8_add_params p;
+      if (!add_params(x, values[r.in1], y, r.fp, &p)) return EK_ERR_ARG;
+      const int8_t* A = static_cast<const int8_t*>(ptr[r.in0]);
+      const int8_t* B = static_cast<const int8_t*>(ptr[r.in1]);
+      int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
+      const int64_t n = y.numel();
+      const int chunks = n >= 4096 ? threads : 1;
+      pool.run(chunks, [&](int i) {
+        const int64_t b = n * i / chunks, e = n * (i + 1) / chunks;
+        ek_qs8_add(static_cast<size_t>(e - b), A + b, B + b, Y + b, &p);
+      });
+      return 0;
+    }
+    default:
+      return EK_ERR_ARG;
+  }
+}
+
+}  // namespace edgekit_et

@@ -1,0 +1,52 @@
+/* Depthwise 2D convolution on one CHW channel plane, int8 (XNNPACK qs8 arithmetic), fused clamp.
+ *
+ *   acc = bias + sum over in-bounds taps of w[ky*kw + kx] * (x[iy][ix] - input_zero_point)   (int32)
+ *   y   = clamp(round_half_even((float)acc * scale), output_min - zp_out, output_max - zp_out) + zp_out
+ *
+ * scale = input_scale * w_scale[c] / output_scale (computed by the caller in fp32, in that order).
+ * Padding contributes nothing, as XNNPACK's zero buffer filled with the input zero point does. */
+#ifndef EDGEKIT_QS8_DWCONV_CHW_H
+#define EDGEKIT_QS8_DWCONV_CHW_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "f32-dwconv-chw/f32-dwconv-chw.h" /* ek_dwconv_geom */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ek_qs8_dwconv_params {
+  int32_t input_zero_point;
+  int32_t output_zero_point;
+  int8_t output_min, output_max;
+} ek_qs8_dwconv_params;
+
+/* The requantization every qs8 CHW kernel shares (bit-identical to the gspmm kernels'). */
+static inline int8_t ek_qs8_chw_requant(int32_t acc, float scale, const ek_qs8_dwconv_params* p) {
+  const float lo = (float)(p->output_min - p->output_zero_point);
+  const float hi = (float)(p->output_max - p->output_zero_point);
+  float f = (float)acc * scale;
+  f = f < lo ? lo : f;
+  f = f > hi ? hi : f;
+  return (int8_t)((int32_t)__builtin_nearbyintf(f) + p->output_zero_point);
+}
+
+/* Floats of scratch one call of any variant needs. */
+size_t ek_qs8_dwconv_chw_scratch(const ek_dwconv_geom* g);
+
+/* x: H x W int8, w: kh*kw int8, y: OH x OW int8. The caller validated the geometry (kh, kw <= 16). */
+void ek_qs8_dwconv_chw(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias, float scale,
+                       const ek_qs8_dwconv_params* p, int8_t* y, float* scratch);
+
+typedef void (*ek_qs8_dwconv_chw_fn)(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias,
+                                     float scale, const ek_qs8_dwconv_params* p, int8_t* y, float* scratch);
+/* Plain loops in int32: the reference every variant must match bit for bit (scratch unused). */
+void ek_qs8_dwconv_chw_ref(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias, float scale,
+                           const ek_qs8_dwconv_params* p, int8_t* y, float* scratch);
+/* Fills up to max (name, function) pairs of the SIMD variants this CPU runs, best last. */
+int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, int max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,168 @@
+/* Every qs8 depthwise CHW variant this CPU runs against the plain-loop int32 reference, bit for bit,
+ * on odd shapes: H, W in 1..33, 3x3 / 5x5 / 7x7, stride 1 / 2, symmetric, TF-SAME and no padding,
+ * extreme zero points, weights and biases, ReLU6-like and full-range clamps; checks nothing is
+ * written past the output plane and that dirty scratch does not leak into results.
+ *
+ *   ekx_qs8_dwconv_test            run the checks (exit 1 on a mismatch)
+ *   ekx_qs8_dwconv_test --bench    time each variant on MobileNetV2-1.0@224's depthwise layers */
+#define _POSIX_C_SOURCE 199309L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qs8-dwconv-chw/qs8-dwconv-chw.h"
+
+#define MAX_VARIANTS 8
+#define CANARY 0x5A
+
+static uint32_t rng_state = 777u;
+static uint32_t urand(void) {
+  rng_state = rng_state * 1664525u + 1013904223u;
+  return rng_state >> 8;
+}
+static int8_t i8rand(void) { return (int8_t)(urand() & 0xFF); }
+
+static int check_one(const char* name, ek_qs8_dwconv_chw_fn fn, const ek_dwconv_geom* g, const int8_t* x,
+                     const int8_t* w, int32_t bias, float scale, const ek_qs8_dwconv_params* p, const int8_t* want) {
+  const size_t n = (size_t)g->OH * g->OW;
+  int8_t* y = malloc(n + 16);
+  const size_t ns = ek_qs8_dwconv_chw_scratch(g);
+  float* scratch = malloc(sizeof(float) * ns);
+  memset(y, CANARY, n + 16);
+  for (size_t i = 0; i < ns; i++) scratch[i] = 1e30f; /* dirty: kernels must not rely on zeros */
+  fn(g, x, w, bias, scale, p, y, scratch);
+  int bad = 0;
+  for (size_t i = 0; i < n && !bad; i++)
+    if (y[i] != want[i]) {
+      fprintf(stderr, "FAIL %s H=%d W=%d k=%d s=%d pad=(%d,%d) zp=%d: y[%zu]=%d want %d\n", name, g->H, g->W, g->kh,
+              g->sh, g->pad_top, g->pad_left, p->input_zero_point, i, y[i], want[i]);
+      bad = 1;
+    }
+  for (size_t i = n; i < n + 16 && !bad; i++)
+    if ((uint8_t)y[i] != CANARY) {
+      fprintf(stderr, "FAIL %s H=%d W=%d k=%d s=%d: wrote past the output plane\n", name, g->H, g->W, g->kh, g->sh);
+      bad = 1;
+    }
+  free(y);
+  free(scratch);
+  return bad;
+}
+
+static int run_checks(void) {
+  const char* names[MAX_VARIANTS + 1];
+  ek_qs8_dwconv_chw_fn fns[MAX_VARIANTS + 1];
+  int nv = ek_qs8_dwconv_chw_variants(names, fns, MAX_VARIANTS);
+  names[nv] = "dispatch";
+  fns[nv++] = ek_qs8_dwconv_chw;
+  static const int sizes[] = {1, 2, 3, 4, 7, 8, 9, 14, 16, 17, 23, 28, 33};
+  const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+  int cases = 0, failures = 0;
+  for (int k = 3; k <= 7; k += 2)
+    for (int s = 1; s <= 2; s++)
+      for (int pad_mode = 0; pad_mode < 3; pad_mode++)
+        for (int hi_ = 0; hi_ < ns; hi_++)
+          for (int wi = 0; wi < ns; wi++) {
+            const int H = sizes[hi_], W = sizes[wi];
+            ek_dwconv_geom g = {H, W, 0, 0, k, k, s, s, 0, 0};
+            if (pad_mode == 0) {
+              g.pad_top = g.pad_left = k / 2;
+              g.OH = (H + 2 * (k / 2) - k) / s + 1;
+              g.OW = (W + 2 * (k / 2) - k) / s + 1;
+            } else if (pad_mode == 1) {
+              g.OH = (H + s - 1) / s;
+              g.OW = (W + s - 1) / s;
+              const int th = (g.OH - 1) * s + k - H, tw = (g.OW - 1) * s + k - W;
+              g.pad_top = th > 0 ? th / 2 : 0;
+              g.pad_left = tw > 0 ? tw / 2 : 0;
+            } else {
+              if (H < k || W < k) continue;
+              g.OH = (H - k) / s + 1;
+              g.OW = (W - k) / s + 1;
+            }
+            int8_t* x = malloc((size_t)H * W);
+            int8_t* want = malloc((size_t)g.OH * g.OW);
+            int8_t w[49];
+            for (int c = 0; c < 4; c++) {
+              /* c 0: typical; 1: extreme values and zero points; 2: ReLU6-like clamp; 3: tiny scale */
+              for (int i = 0; i < H * W; i++) x[i] = c == 1 ? (i8rand() < 0 ? -128 : 127) : i8rand();
+              for (int i = 0; i < k * k; i++) w[i] = c == 1 ? (int8_t)(i % 2 ? -127 : 127) : i8rand();
+              const int32_t bias = c == 1 ? -2000000 + (int32_t)(urand() % 4000000) : (int32_t)(urand() % 20001) - 10000;
+              const float scale = c == 3 ? 1.0f / 65536.0f : (c == 1 ? 1.0f / 8192.0f : 1.0f / 1024.0f);
+              ek_qs8_dwconv_params p = {c == 1 ? 127 : (int32_t)(urand() % 256) - 128, (int32_t)(urand() % 256) - 128,
+                                        -128, 127};
+              if (c == 2) p.output_min = (int8_t)p.output_zero_point, p.output_max = (int8_t)(p.output_zero_point / 2 + 60);
+              ek_qs8_dwconv_chw_ref(&g, x, w, bias, scale, &p, want, NULL);
+              for (int v = 0; v < nv; v++) failures += check_one(names[v], fns[v], &g, x, w, bias, scale, &p, want);
+              cases++;
+            }
+            free(x);
+            free(want);
+          }
+  printf("qs8-dwconv-chw: %d variants (", nv);
+  for (int v = 0; v < nv; v++) printf("%s%s", names[v], v + 1 < nv ? ", " : "");
+  printf(") x %d cases vs the int32 reference: %d failures\n", cases, failures);
+  return failures ? 1 : 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int run_bench(void) {
+  static const int layers[][4] = {{112, 32, 1, 1}, {112, 96, 2, 1}, {56, 144, 1, 1}, {56, 144, 2, 1},
+                                  {28, 192, 1, 2}, {28, 192, 2, 1}, {14, 384, 1, 4}, {14, 576, 1, 2},
+                                  {14, 576, 2, 1}, {7, 960, 1, 3}};
+  const int nl = (int)(sizeof layers / sizeof layers[0]);
+  const char* names[MAX_VARIANTS + 1];
+  ek_qs8_dwconv_chw_fn fns[MAX_VARIANTS + 1];
+  names[0] = "ref";
+  fns[0] = ek_qs8_dwconv_chw_ref;
+  const int nv = 1 + ek_qs8_dwconv_chw_variants(names + 1, fns + 1, MAX_VARIANTS - 1);
+  printf("%-14s", "layer");
+  for (int v = 0; v < nv; v++) printf(" %12s", names[v]);
+  printf("   (ms per layer, min of 15 interleaved rounds)\n");
+  double total[MAX_VARIANTS + 1] = {0};
+  const ek_qs8_dwconv_params p = {-3, 5, -128, 127};
+  for (int l = 0; l < nl; l++) {
+    const int H = layers[l][0], C = layers[l][1], s = layers[l][2], reps = layers[l][3];
+    ek_dwconv_geom g = {H, H, (H - 1) / s + 1, (H - 1) / s + 1, 3, 3, s, s, 1, 1};
+    int8_t* x = malloc((size_t)C * H * H);
+    int8_t* y = malloc((size_t)C * g.OH * g.OW + 16);
+    int8_t* w = malloc((size_t)C * 9);
+    float* scratch = malloc(sizeof(float) * ek_qs8_dwconv_chw_scratch(&g));
+    for (size_t i = 0; i < (size_t)C * H * H; i++) x[i] = i8rand();
+    for (int i = 0; i < C * 9; i++) w[i] = i8rand();
+    printf("%3dx%-3d c%-4d s%d", H, H, C, s);
+    double best[MAX_VARIANTS + 1];
+    for (int v = 0; v < nv; v++) best[v] = 1e9;
+    for (int round = 0; round < 15; round++)
+      for (int v = 0; v < nv; v++) {
+        const double t0 = now_s();
+        for (int c = 0; c < C; c++)
+          fns[v](&g, x + (size_t)c * H * H, w + c * 9, 100, 1.0f / 1024, &p, y + (size_t)c * g.OH * g.OW, scratch);
+        const double dt = now_s() - t0;
+        if (dt < best[v]) best[v] = dt;
+      }
+    for (int v = 0; v < nv; v++) {
+      total[v] += best[v] * reps;
+      printf(" %12.3f", best[v] * 1e3);
+    }
+    printf("\n");
+    free(x);
+    free(y);
+    free(w);
+    free(scratch);
+  }
+  printf("%-14s", "MobileNetV2");
+  for (int v = 0; v < nv; v++) printf(" %12.3f", total[v] * 1e3);
+  printf("   (all 17 depthwise layers)\n");
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "--bench") == 0) return run_bench();
+  return run_checks();
+}
