@@ -20,7 +20,7 @@ from torch.fx import Node
 from torch.fx.passes.infra.partitioner import CapabilityBasedPartitioner
 from torch.fx.passes.operator_support import OperatorSupportBase
 
-from edgekit.backends.executorch import support
+from edgekit.backends.executorch import support, support_qs8
 from edgekit.backends.executorch.runtime import BACKEND_ID
 
 # Measured on MobileNetV2 (bench/e2e): below this fraction of zero 4x1 groups, XNNPACK's dense
@@ -33,6 +33,8 @@ class _Support(OperatorSupportBase):
         self.ep = ep
 
     def is_node_supported(self, submodules, node: Node) -> bool:
+        if support_qs8.in_quantized_region(node):  # PT2E int8 graph: dq -> op -> q groups only
+            return support_qs8.supported(node, self.ep)
         return support.supported(node, self.ep)
 
 
@@ -66,8 +68,12 @@ class EdgekitPartitioner(Partitioner):
             nodes = list(part.nodes)
             zero, total = 0, 0
             for n in nodes:
-                if n.target == support.CONV and support.conv_kind(n, exported_program) == "pointwise":
-                    name = support.param_name(n.args[1], exported_program)
+                fp32_pointwise = (n.target == support.CONV
+                                  and support.conv_kind(n, exported_program) == "pointwise")
+                # int8: the weight is dequantize_per_channel(int8 constant), named by that constant
+                name = (support.param_name(n.args[1], exported_program) if fp32_pointwise
+                        else support_qs8.pointwise_weight_name(n, exported_program))
+                if fp32_pointwise or name is not None:
                     z, t = self.group_counts.get(name, (0, 1))
                     zero, total = zero + z, total + t
             sparsity = zero / total if total else 0.0
