@@ -1,5 +1,6 @@
 #include "program.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "edgekit/edgekit.h"
 #include "f32-dwconv-chw/f32-dwconv-chw.h"
 #include "f32-eltwise-chw/f32-eltwise-chw.h"
+#include "fused_f32.h"
 #include "ops_qs8.h"
 #include "threadpool.h"
 
@@ -67,15 +69,22 @@ const char* kind_name(uint32_t kind) {
 
 Program::~Program() {
   if (profile_ && profiled_runs_ > 0) {
-    // One JSON line per op: kind, shapes, mean microseconds per run.
-    for (size_t i = 0; i < ops_.size(); i++) {
-      const ValueInfo& x = values_[ops_[i].rec.in0];
-      const ValueInfo& y = values_[ops_[i].rec.out];
+    // One JSON line per step (an op, or a fused block named by its ops' kinds): shapes, mean /
+    // median / min microseconds per run. On a shared, noisy machine the min is the op's own cost.
+    for (size_t i = 0; i < steps_.size(); i++) {
+      const Step& st = steps_[i];
+      std::string kind = kind_name(ops_[st.first_op].rec.kind);
+      for (int32_t k = 1; k < st.num_ops; k++) kind += std::string("+") + kind_name(ops_[st.first_op + k].rec.kind);
+      if (st.num_ops > 1) kind = "block:" + kind;
+      const ValueInfo& x = values_[ops_[st.first_op].rec.in0];
+      const ValueInfo& y = values_[ops_[st.first_op + st.num_ops - 1].rec.out];
+      std::vector<float>& t = step_samples_[i];
+      std::sort(t.begin(), t.end());
       std::fprintf(stderr,
-                   "{\"edgekit_op\": %zu, \"kind\": \"%s\", \"in\": [%d, %d, %d], \"out\": [%d, %d, %d], "
-                   "\"us\": %.2f}\n",
-                   i, kind_name(ops_[i].rec.kind), x.C, x.H, x.W, y.C, y.H, y.W,
-                   1e6 * op_seconds_[i] / static_cast<double>(profiled_runs_));
+                   "{\"edgekit_op\": %d, \"kind\": \"%s\", \"in\": [%d, %d, %d], \"out\": [%d, %d, %d], "
+                   "\"us\": %.2f, \"median_us\": %.2f, \"min_us\": %.2f}\n",
+                   st.first_op, kind.c_str(), x.C, x.H, x.W, y.C, y.H, y.W,
+                   1e6 * step_seconds_[i] / static_cast<double>(profiled_runs_), 1e6 * t[t.size() / 2], 1e6 * t[0]);
     }
   }
   for (auto& op : ops_)
@@ -98,8 +107,10 @@ std::unique_ptr<Program> Program::parse(const void* blob, size_t size, std::stri
   std::memcpy(p->blob_, blob, size);
   p->size_ = size;
   if (!p->validate(error)) return nullptr;
+  p->plan_steps();
   p->profile_ = std::getenv("EDGEKIT_PROFILE") != nullptr;
-  p->op_seconds_.assign(p->ops_.size(), 0.0);
+  p->step_seconds_.assign(p->steps_.size(), 0.0);
+  p->step_samples_.resize(p->steps_.size());
   return p;
 }
 
@@ -255,19 +266,53 @@ bool Program::validate_op(OpInfo& op, std::string* error) {
   }
 }
 
+// Fused fp32 blocks (fused_f32.h) unless EDGEKIT_NO_FUSION is set (op-by-op, for comparison).
+void Program::plan_steps() {
+  if (std::getenv("EDGEKIT_NO_FUSION") == nullptr) blocks_ = find_f32_blocks(values_, ops_, outputs_);
+  size_t next_block = 0;
+  for (int32_t i = 0; i < static_cast<int32_t>(ops_.size());) {
+    if (next_block < blocks_.size() && blocks_[next_block].first_op() == i) {
+      const int32_t n = blocks_[next_block].num_ops();
+      steps_.push_back(Step{i, n, static_cast<int32_t>(next_block++)});
+      i += n;
+    } else {
+      steps_.push_back(Step{i, 1, -1});
+      i++;
+    }
+  }
+}
+
 int Program::execute(const void* const* inputs, void* const* outputs, ThreadPool& pool) {
   std::vector<void*> ptr(values_.size(), nullptr);
   for (size_t i = 0; i < inputs_.size(); i++) ptr[inputs_[i]] = const_cast<void*>(inputs[i]);
   for (size_t i = 0; i < outputs_.size(); i++) ptr[outputs_[i]] = outputs[i];
   for (size_t v = 0; v < values_.size(); v++)
     if (values_[v].slot >= 0) ptr[v] = slots_[values_[v].slot];
-  for (size_t i = 0; i < ops_.size(); i++) {
+  for (size_t i = 0; i < steps_.size(); i++) {
     const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    int st = run_op(ops_[i], ptr, pool);
+    int st = run_step(i, ptr, pool);
     if (st != 0) return st;
-    if (profile_) op_seconds_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (profile_) {
+      const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      step_seconds_[i] += dt;
+      step_samples_[i].push_back(static_cast<float>(dt));
+    }
   }
   profiled_runs_ += profile_ ? 1 : 0;
+  return 0;
+}
+
+int Program::run_step(size_t i, std::vector<void*>& ptr, ThreadPool& pool) {
+  const Step& step = steps_[i];
+  if (step.block >= 0) {
+    const F32Block& b = blocks_[step.block];
+    const int32_t rows = f32_block_band_rows(b, values_, ops_, pool.threads());
+    if (rows > 0) return run_f32_block(b, rows, values_, ops_, ptr, pool);
+  }
+  for (int32_t k = 0; k < step.num_ops; k++) {  // a single op, or a block this thread count runs op by op
+    int st = run_op(ops_[step.first_op + k], ptr, pool);
+    if (st != 0) return st;
+  }
   return 0;
 }
 

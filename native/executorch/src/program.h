@@ -15,6 +15,7 @@ struct ek_weights;
 namespace edgekit_et {
 
 class ThreadPool;
+struct F32Block;  // fused_f32.h
 
 struct ValueInfo {
   uint32_t dtype;
@@ -56,6 +57,14 @@ class Program {
   bool validate(std::string* error);
   bool validate_op(OpInfo& op, std::string* error);
   int run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool);
+  void plan_steps();
+  int run_step(size_t step, std::vector<void*>& ptr, ThreadPool& pool);
+
+  // What execute() runs in order: a single op, or a fused fp32 block of consecutive ops.
+  struct Step {
+    int32_t first_op, num_ops;
+    int32_t block;  // index into blocks_, -1: a single op
+  };
 
   uint8_t* blob_ = nullptr;  // 64-byte aligned copy
   size_t size_ = 0;
@@ -64,9 +73,12 @@ class Program {
   std::vector<OpInfo> ops_;
   std::vector<size_t> slot_bytes_;
   std::vector<uint8_t*> slots_;
-  // Per-op wall time, collected when EDGEKIT_PROFILE is set; printed by the destructor.
+  std::vector<F32Block> blocks_;
+  std::vector<Step> steps_;
+  // Per-step wall time, collected when EDGEKIT_PROFILE is set; printed by the destructor.
   bool profile_ = false;
-  std::vector<double> op_seconds_;
+  std::vector<double> step_seconds_;
+  std::vector<std::vector<float>> step_samples_;  // per step, one wall time per run
   int64_t profiled_runs_ = 0;
 };
 
