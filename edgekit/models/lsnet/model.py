@@ -23,23 +23,29 @@ class LSNetConfig:
     depths: tuple[int, int, int, int]
     num_heads: tuple[int, int, int, int] = (3, 3, 3, 4)
     key_dims: tuple[int, int, int, int] = (16, 16, 16, 16)
+    stem_strides: tuple[int, int, int] = (2, 2, 2)  # the paper's stride-8 stem; small inputs use less
 
 
 CONFIGS = {
     "lsnet_t": LSNetConfig(widths=(64, 128, 256, 384), depths=(0, 2, 8, 10)),
     "lsnet_s": LSNetConfig(widths=(96, 192, 320, 448), depths=(1, 2, 8, 10)),
     "lsnet_b": LSNetConfig(widths=(128, 256, 384, 512), depths=(4, 6, 8, 10)),
+    # Not from the paper: every block kind (RepVGG-DW+SE, LS conv with SKA, attention) at reduced depth
+    # and width, with a stride-2 stem so 1x32x32 images (Fashion-MNIST) keep a 2x2 attention grid.
+    "lsnet_mini": LSNetConfig(widths=(16, 32, 64, 96), depths=(0, 2, 2, 2), num_heads=(1, 1, 2, 2),
+                              key_dims=(8, 8, 8, 8), stem_strides=(2, 1, 1)),
 }
 
 # Published ImageNet-1k numbers (paper, Table 1) for the report.
 PUBLISHED = {"lsnet_t": (11.4e6, 0.3e9), "lsnet_s": (16.1e6, 0.5e9), "lsnet_b": (23.2e6, 1.3e9)}
 
 
-def stage_resolutions(input_size: int) -> list[int]:
-    """Feature-map side per stage: stride-8 stem, then a stride-2 (pad 1, k 3) downsample per stage."""
+def stage_resolutions(input_size: int, stem_strides: tuple[int, ...] = (2, 2, 2)) -> list[int]:
+    """Feature-map side per stage: the stem (stride 8 in the paper), then a stride-2 (pad 1, k 3)
+    downsample per stage."""
     side = input_size
-    for _ in range(3):  # the stem
-        side = (side - 1) // 2 + 1
+    for stride in stem_strides:  # the stem
+        side = (side - 1) // stride + 1
     res = [side]
     for _ in range(3):
         res.append((res[-1] - 1) // 2 + 1)
@@ -71,13 +77,13 @@ class LSNet(nn.Module):
         if input_size < 8:
             raise InvalidInputError(f"LSNet input_size must be at least 8, got {input_size}")
         self.config, self.input_size, self.in_chans = config, input_size, in_chans
-        w = config.widths
+        w, s = config.widths, config.stem_strides
         self.stem = nn.Sequential(
-            ConvBN(in_chans, w[0] // 4, 3, 2, 1), nn.ReLU(),
-            ConvBN(w[0] // 4, w[0] // 2, 3, 2, 1), nn.ReLU(),
-            ConvBN(w[0] // 2, w[0], 3, 2, 1),
+            ConvBN(in_chans, w[0] // 4, 3, s[0], 1), nn.ReLU(),
+            ConvBN(w[0] // 4, w[0] // 2, 3, s[1], 1), nn.ReLU(),
+            ConvBN(w[0] // 2, w[0], 3, s[2], 1),
         )
-        res = stage_resolutions(input_size)
+        res = stage_resolutions(input_size, s)
         self.stages = nn.ModuleList(
             Stage(w[max(i - 1, 0)], w[i], config.depths[i], config.key_dims[i], config.num_heads[i], res[i],
                   downsample=i > 0, last=i == 3)
@@ -134,3 +140,9 @@ def lsnet_b(num_classes: int = 1000, in_chans: int = 3, input_size: int = 224, d
             fused: bool = False) -> nn.Module:
     """LSNet-B (23.2M params). `fused=True` returns the deployment form (eval only), for export."""
     return _build("lsnet_b", num_classes, in_chans, input_size, distillation, fused)
+
+
+def lsnet_mini(num_classes: int = 10, in_chans: int = 1, input_size: int = 32, distillation: bool = False,
+               fused: bool = False) -> nn.Module:
+    """A small LSNet with every block kind (0.1M params) for 1x32x32 inputs: edgekit's Fashion-MNIST model."""
+    return _build("lsnet_mini", num_classes, in_chans, input_size, distillation, fused)

@@ -112,6 +112,37 @@ def tflite_delegation(path: Path) -> Delegation:
     return Delegation(len(ops), len(ops) - sum(left.values()), dict(left))
 
 
+def tflite_xnnpack_delegation(path: Path) -> Delegation:
+    """Which of a .tflite's ops LiteRT's default XNNPACK delegate actually took.
+
+    After allocate_tensors() the interpreter's node list holds the model's N ops followed by one DELEGATE
+    node per XNNPACK partition (the Python API exposes nodes, not the execution plan). A partition is
+    the set of original ops between its DELEGATE node's inputs and outputs: walk back from each output
+    through the producing ops, stopping at the partition's inputs. Ops reached are delegated; the rest
+    run on LiteRT's own kernels (listed by op name).
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(path), num_threads=1)
+    original = interp._interpreter.NumNodes()
+    interp.allocate_tensors()  # applies the delegate (hold no reference to _interpreter across this)
+    native = interp._interpreter
+    names = [native.NodeName(i) for i in range(native.NumNodes())]
+    producer = {int(t): i for i in range(original) for t in native.NodeOutputs(i)}
+    delegated: set[int] = set()
+    for d in range(original, len(names)):
+        boundary = {int(t) for t in native.NodeInputs(d)}
+        stack = [int(t) for t in native.NodeOutputs(d)]
+        while stack:
+            node = producer.get(stack.pop())
+            if node is None or node in delegated:
+                continue
+            delegated.add(node)
+            stack.extend(int(t) for t in native.NodeInputs(node) if int(t) >= 0 and int(t) not in boundary)
+    left = collections.Counter(names[i] for i in range(original) if i not in delegated)
+    return Delegation(original, len(delegated), dict(left))
+
+
 def tflite_op_types(path: Path) -> dict[str, int]:
     from ai_edge_litert.interpreter import Interpreter
 
