@@ -42,10 +42,10 @@ def expand_groups(keep: torch.Tensor, pattern: Pattern, shape: torch.Size) -> to
     return full[:m, :k].reshape(shape).contiguous()
 
 
-def n_pruned_groups(total: int, sparsity: float) -> int:
-    """Groups to remove for a target sparsity: round to nearest, never all of them."""
+def n_pruned_groups(total: int, sparsity: float, rows: int = 1) -> int:
+    """Groups to remove for a target sparsity: round to nearest, never a block-row's last group."""
     check_sparsity(sparsity)
-    return min(total - 1, round(sparsity * total)) if total > 0 else 0
+    return min(total - rows, round(sparsity * total)) if total > 0 else 0
 
 
 def check_sparsity(sparsity: float, what: str = "sparsity") -> float:
@@ -55,28 +55,47 @@ def check_sparsity(sparsity: float, what: str = "sparsity") -> float:
     return float(sparsity)
 
 
+def _row_best(scores: torch.Tensor) -> torch.Tensor:
+    """Bool map of each block-row's strongest block (the first one on ties)."""
+    best = torch.zeros(scores.shape, dtype=torch.bool)
+    if scores.numel():
+        best[torch.arange(scores.shape[0]), scores.argmax(dim=1)] = True
+    return best
+
+
 def keep_from_scores(scores: torch.Tensor, n_prune: int) -> torch.Tensor:
-    """Keep map that drops exactly the `n_prune` lowest-scoring blocks (ties broken by position)."""
+    """Keep map that drops the `n_prune` lowest-scoring blocks (ties broken by position).
+
+    Each block-row (a group of output channels) keeps its strongest block: an all-zero group of
+    output channels is dead capacity, and its all-zero per-channel weight scales break int8 PTQ
+    (the 90% model of the first session lost 736 channels this way and collapsed in int8). So at
+    most numel - rows blocks are dropped.
+    """
+    protected = _row_best(scores).flatten()
     keep = torch.ones(scores.numel(), dtype=torch.bool)
+    n_prune = min(n_prune, scores.numel() - int(protected.sum()))
     if n_prune > 0:
         # stable sort: among equal scores the earlier block goes first, so results are deterministic
         order = torch.sort(scores.flatten(), stable=True).indices
+        order = order[~protected[order]]
         keep[order[:n_prune]] = False
     return keep.reshape(scores.shape)
 
 
 def group_mask(weight: torch.Tensor, pattern: Pattern, sparsity: float) -> torch.Tensor:
-    """Bool mask (weight's shape) removing round(sparsity * blocks) blocks with the smallest L2 norm."""
+    """Bool mask (weight's shape) removing round(sparsity * blocks) blocks with the smallest L2 norm
+    (fewer when that would empty a block-row: see keep_from_scores)."""
     check_sparsity(sparsity)
     scores = group_scores(weight, pattern)
-    return expand_groups(keep_from_scores(scores, n_pruned_groups(scores.numel(), sparsity)), pattern,
-                         weight.shape)
+    n = n_pruned_groups(scores.numel(), sparsity, rows=scores.shape[0])
+    return expand_groups(keep_from_scores(scores, n), pattern, weight.shape)
 
 
 def mask_from_threshold(weight: torch.Tensor, pattern: Pattern, threshold: float) -> torch.Tensor:
-    """Bool mask keeping blocks whose RMS is strictly above `threshold` (for a global threshold)."""
+    """Bool mask keeping blocks whose RMS is strictly above `threshold` (for a global threshold),
+    and each block-row's strongest block."""
     scores = group_scores(weight, pattern)
-    return expand_groups(scores > threshold, pattern, weight.shape)
+    return expand_groups((scores > threshold) | _row_best(scores), pattern, weight.shape)
 
 
 def sparsity_of(tensor: torch.Tensor) -> float:

@@ -28,9 +28,24 @@ def test_mask_removes_whole_blocks_with_exact_sparsity(name, sparsity):
     per_block = blocks.sum(dim=(1, 3))
     # every block is all kept or all dropped
     assert set(per_block.unique().tolist()) <= {0, pat.block_size}
-    n_groups = (64 // pat.rows) * (48 // pat.cols)
-    assert int((per_block == 0).sum()) == round(sparsity * n_groups)
-    assert int((~mask).sum()) == round(sparsity * n_groups) * pat.block_size  # exact, element count
+    rows = 64 // pat.rows
+    n_groups = rows * (48 // pat.cols)
+    expected = min(round(sparsity * n_groups), n_groups - rows)  # each block-row keeps one block
+    assert int((per_block == 0).sum()) == expected
+    assert int((~mask).sum()) == expected * pat.block_size  # exact, element count
+    assert bool((per_block > 0).any(dim=1).all()), "a block-row lost every block"
+
+
+@pytest.mark.parametrize("sparsity", [0.9, 0.99])
+def test_every_output_block_keeps_its_strongest_group(sparsity):
+    # high sparsity must never zero a whole group of output channels (dead channels break int8 PTQ)
+    w = _weight(32, 12)
+    w[4:8] *= 1e-3  # one weak output block that a global ranking would remove entirely
+    pat = get("4x1")
+    keep = as_matrix(group_mask(w, pat, sparsity))[::4]
+    assert bool(keep.any(dim=1).all())
+    scores = group_scores(w, pat)
+    assert bool(keep[torch.arange(8), scores.argmax(dim=1)].all())
 
 
 def test_mask_drops_the_weakest_groups():
@@ -52,7 +67,7 @@ def test_output_channels_not_a_multiple_of_the_group_use_a_partial_last_group(m)
     for b in range(gm):
         rows = keep[b * pat.rows:min(m, (b + 1) * pat.rows)]
         assert bool((rows == rows[0]).all()), "a partial group must be kept or dropped as a whole"
-    assert int((~keep[::pat.rows]).sum()) == min(gm * 20 - 1, round(0.6 * gm * 20))
+    assert int((~keep[::pat.rows]).sum()) == min(gm * 20 - gm, round(0.6 * gm * 20))
     assert fits_pattern(w * mask, pat)
 
 
