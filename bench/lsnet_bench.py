@@ -5,13 +5,22 @@
 
 Prints a table and writes build/bench/lsnet.json. Latency: median over --runs single-image calls,
 2 threads, measured in one run for every model so ratios are comparable on a shared machine.
+
+    .venv/bin/python bench/lsnet_bench.py --bundles [build/export/lsnet_*-*]
+
+summarises the bundles converters/lsnet_full.sh wrote (edgekit export's parity per file, file sizes)
+and measures each file's delegated share: .pte instructions inside vs outside delegates, .tflite ops
+LiteRT's XNNPACK delegate took (targets.tflite_xnnpack_delegation), .onnx standard-domain ops.
+Writes build/bench/lsnet_bundles.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -75,7 +84,60 @@ def _runner(fmt: str):
     return run
 
 
+def pte_delegation(path: Path) -> dict:
+    """Instructions of a .pte's plan: calls into delegates vs portable kernels left outside them."""
+    from executorch.exir._serialize._program import deserialize_pte_binary
+
+    program = deserialize_pte_binary(path.read_bytes())
+    plan = getattr(program, "program", program).execution_plan[0]
+    kinds = collections.Counter(type(i.instr_args).__name__ for c in plan.chains for i in c.instructions)
+    return {"delegate_calls": kinds.get("DelegateCall", 0), "kernel_calls": kinds.get("KernelCall", 0),
+            "delegates": sorted({d.id for d in plan.delegates}),
+            "outside_ops": sorted({o.name for o in plan.operators})}
+
+
+def summarise_bundles(paths: list[str]) -> None:
+    from edgekit.models.lsnet.targets import tflite_xnnpack_delegation
+
+    rows = []
+    for bundle in sorted(Path(p) for p in paths):
+        manifest_path = bundle / "edgekit.json"
+        if not manifest_path.is_file():
+            continue
+        manifest = json.loads(manifest_path.read_text())
+        for a in manifest["artifacts"]:
+            path, p = bundle / a["file"], a["parity"]
+            row = {"model": manifest["model"]["name"], "format": a["format"], "precision": a["precision"],
+                   "file": str(path), "MB": round(a["size_bytes"] / 1e6, 2),
+                   "export_s": a.get("export_seconds"),
+                   "max_abs": p["max_abs_diff"], "ref_max_abs": p["ref_max_abs"], "cosine": p["cosine"],
+                   "top1_agreement": p["top1_agreement"], "n": p["n"]}
+            if a["format"] == "executorch":
+                d = pte_delegation(path)
+                row |= d | {"delegated": "100%" if d["kernel_calls"] == 0 else f"{d['kernel_calls']} outside"}
+            elif a["format"] == "tflite":
+                d = tflite_xnnpack_delegation(path)
+                row |= {"ops": d.total, "xnnpack_ops": d.delegated, "left_out": d.left_out,
+                        "delegated": f"{100 * d.share:.1f}% of {d.total}"}
+            else:
+                import onnx
+
+                nodes = onnx.load(str(path)).graph.node
+                std = sum(n.domain in ("", "ai.onnx") for n in nodes)
+                row |= {"ops": len(nodes), "delegated": f"{100 * std / len(nodes):.1f}% std of {len(nodes)}"}
+            rows.append(row)
+            print(f"{row['model']:8} {row['format']:10} {row['precision']:5} {row['MB']:7.2f} MB "
+                  f"max|d| {row['max_abs']:.2e} (ref {row['ref_max_abs']:.1e}) cos {row['cosine']:.5f} "
+                  f"top1 {row['top1_agreement']:.2f}  {row['delegated']}", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "lsnet_bundles.json").write_text(json.dumps(rows, indent=1))
+
+
 def main() -> None:
+    if "--bundles" in sys.argv:
+        rest = [a for a in sys.argv[1:] if a != "--bundles"]
+        summarise_bundles(rest or [str(p) for p in Path("build/export").glob("lsnet_*-*")])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="lsnet_t,mobilenet_v2")
     ap.add_argument("--size", type=int, default=224)

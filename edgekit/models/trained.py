@@ -4,10 +4,13 @@
     fmnist_mobilenet_v2_s50    the same, 50% 4x1 group sparsity in the 1x1 convs, fine-tuned
     fmnist_mobilenet_v2_s70    70%
     fmnist_mobilenet_v2_s90    90%
+    fmnist_lsnet               LSNet (lsnet_mini: every LSNet block kind), 1x32x32 Fashion-MNIST, dense
+    fmnist_lsnet_s70           the same, 70% 4x1 group sparsity in its 1x1 convs, fine-tuned
 
 Each weight file is an edgekit model checkpoint (edgekit.train.checkpoint): the zoo name + options the
 network is rebuilt from and its exact state_dict. How they were made: scripts/train_default.sh and
-docs/ACCURACY.md.
+docs/ACCURACY.md. The LSNet ones load in their deployment form (model.fuse()); the commands that made
+them are in docs/LSNET.md ("Trained on Fashion-MNIST").
 """
 
 from __future__ import annotations
@@ -69,3 +72,32 @@ for _name, _target in TRAINED.items():
         continue
     _pattern = "4x1" if _target else None
     register_model(_name, **FMNIST_META, sparsity=_target, pattern=_pattern)(_factory(_name))
+
+
+# LSNet: trained in the training form, offered fused (BNs folded, RepVGG branches merged) for export.
+# Its attention bias is sized for the 32x32 grid it was trained on, so the input size is fixed.
+LSNET_TRAINED = {"fmnist_lsnet": None, "fmnist_lsnet_s70": 0.7}
+LSNET_META = FMNIST_META | {"input_size": 32}
+
+
+def _lsnet_factory(name: str) -> Callable[..., nn.Module]:
+    def factory(input_size: int = 32, in_chans: int = 1, num_classes: int = 10) -> nn.Module:
+        if (input_size, in_chans, num_classes) != (32, 1, 10):
+            raise InvalidInputError(f"{name} is trained for 1x32x32 inputs and 10 classes",
+                                    hint="use lsnet_mini (random init) for other sizes or class counts")
+        model = load_trained(name)
+        plan = getattr(model, "edgekit_sparsity_plan", None)
+        fused = model.fuse()
+        if plan:
+            fused.edgekit_sparsity_plan = plan
+        return fused
+
+    factory.__name__ = name
+    factory.__doc__ = f"{name}: trained LSNet weights from {weights_path(name).name}, fused"
+    return factory
+
+
+for _name, _target in LSNET_TRAINED.items():
+    if weights_path(_name).is_file():
+        register_model(_name, **LSNET_META, sparsity=_target,
+                       pattern="4x1" if _target else None)(_lsnet_factory(_name))
