@@ -140,6 +140,15 @@ EK_DEFINE_DRIVER
 #include "f32-dwconv-chw-tile.h"
 EK_DEFINE_DRIVER
 
+/* f32-dwconv-chw-avx512-direct.c: masked loads straight from the plane, no padded copy. */
+void ek_f32_dwconv_chw__avx512_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
+                                      float lo, float hi, float* scratch);
+static void dwconv_avx512_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
+                                 float lo, float hi, float* scratch) {
+  if (!fast_shape(g)) ek_f32_dwconv_chw_ref(g, x, w, bias, y, lo, hi, scratch);
+  else ek_f32_dwconv_chw__avx512_direct(g, x, w, bias, y, lo, hi, scratch);
+}
+
 int ek_f32_dwconv_chw_variants(const char** names, ek_f32_dwconv_chw_fn* fns, int max) {
   int n = 0;
   __builtin_cpu_init();
@@ -147,6 +156,7 @@ int ek_f32_dwconv_chw_variants(const char** names, ek_f32_dwconv_chw_fn* fns, in
   EK_ADD("sse2", dwconv_sse2);
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) EK_ADD("avx2", dwconv_avx2);
   if (__builtin_cpu_supports("avx512f")) EK_ADD("avx512", dwconv_avx512);
+  if (__builtin_cpu_supports("avx512f")) EK_ADD("avx512-direct", dwconv_avx512_direct);
 #undef EK_ADD
   return n < max ? n : max;
 }
@@ -203,16 +213,38 @@ static ek_f32_dwconv_chw_fn best_s1(void) {
 #endif
 }
 
+/* With AVX-512F, every fast shape (any plane size, stride 1 and 2) runs the direct masked-load
+ * kernel: measured (ekx_dwconv_test --bench, same run) all 17 MobileNetV2 layers 1.96 ms vs 3.35 ms
+ * for the previous dispatch, 1.8-3.2x on 28x28 and smaller and at stride 2, even on 112x112 s1. */
+static ek_f32_dwconv_chw_fn best_direct(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return dwconv_avx512_direct;
+#endif
+  return 0;
+}
+
 void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
                        float out_min, float out_max, float* scratch) {
-  /* Measured (ekx_dwconv_test --bench, shared noisy host): the ring kernels win on wide stride-1
+  /* Benign races: every thread computes the same pointers. */
+  static int direct_checked;
+  static ek_f32_dwconv_chw_fn direct;
+  if (!__atomic_load_n(&direct_checked, __ATOMIC_ACQUIRE)) {
+    __atomic_store_n(&direct, best_direct(), __ATOMIC_RELAXED);
+    __atomic_store_n(&direct_checked, 1, __ATOMIC_RELEASE);
+  }
+  ek_f32_dwconv_chw_fn d = __atomic_load_n(&direct, __ATOMIC_RELAXED);
+  if (d) {
+    d(g, x, w, bias, y, out_min, out_max, scratch);
+    return;
+  }
+  /* Without AVX-512 (measured, same benchmark): the ring kernels win on wide stride-1
    * planes (112x112, 56x56: 1.3-1.7x); on 28x28 and smaller, and at stride 2 (memory-bound on
    * the 4x larger input), the reference's flat loop is as fast or faster. */
   if (g->sh != 1 || g->OW < EK_MIN_RING_OW) {
     ek_f32_dwconv_chw_ref(g, x, w, bias, y, out_min, out_max, scratch);
     return;
   }
-  /* Benign race: every thread computes the same pointer. */
   static ek_f32_dwconv_chw_fn chosen;
   ek_f32_dwconv_chw_fn fn = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
   if (!fn) {
