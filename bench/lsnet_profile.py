@@ -96,6 +96,7 @@ def main() -> None:
     ap.add_argument("--per-op-runs", type=int, default=10)
     ap.add_argument("--formats", default="executorch,tflite,onnx")
     ap.add_argument("--skip-profile", action="store_true", help="only re-read the JSON files")
+    ap.add_argument("--fresh", action="store_true", help="re-profile files that already have results")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows, per_op = [], {}
@@ -111,7 +112,7 @@ def main() -> None:
             for model, file in pair.items():  # back to back: same machine load for both
                 out = OUT / f"{model}_{fmt}_{precision}_t{threads}.json"
                 per_op_runs = args.per_op_runs if threads == 1 and model == "lsnet_t" else 0
-                if args.skip_profile:
+                if args.skip_profile or (out.is_file() and not args.fresh):
                     result = json.loads(out.read_text()) if out.is_file() else None
                 else:
                     result = profile(file, threads, args.runs, per_op_runs, out)
@@ -122,7 +123,7 @@ def main() -> None:
                              "file": file, "size_bytes": Path(file).stat().st_size,
                              "p50_ms": result["latency_ms"]["p50"], "p90_ms": result["latency_ms"]["p90"],
                              "load_ms": result.get("load_ms")})
-                if result["per_op"].get("ops"):
+                if (result.get("per_op") or {}).get("ops"):
                     per_op[f"{model} {fmt} {precision} t{threads}"] = breakdown(result, fmt)
                 print(f"{model:13} {fmt:10} {precision:5} t{threads} p50 {times[model]:8.2f} ms", flush=True)
             if len(times) == 2:
