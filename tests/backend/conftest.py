@@ -35,7 +35,7 @@ def tiny_export(backend_built: Path, tmp_path_factory: pytest.TempPathFactory) -
     torch.manual_seed(1)
     x = torch.randn(*INPUT_SHAPE)
     ep = torch.export.export(model, (x,))
-    prog = lower(ep, model.state_dict(), sparse_backend=True)
+    prog = lower(ep, model.state_dict(), sparse_backend=True, min_plane=0)  # small planes: forced claim
     out = tmp_path_factory.mktemp("tiny")
     pte = out / "tiny_sparse.pte"
     pte.write_bytes(prog.buffer)

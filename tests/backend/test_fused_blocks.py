@@ -98,3 +98,19 @@ def test_fused_equals_op_by_op_and_eager(blocks_export: dict, threads: int) -> N
     np.testing.assert_array_equal(fused, op_by_op)  # same kernels, same summation order
     ref = blocks_export["ref"]
     assert np.abs(fused - ref).max() <= 1e-4 * np.abs(ref).max()
+
+
+def test_small_planes_are_left_to_xnnpack(backend_built) -> None:
+    """The fp32 claim rule: a 90%-sparse chain on tiny planes (MAC-weighted 1x1 plane ~20 px, where
+    the CHW kernels lose to XNNPACK) stays on XNNPACK unless forced with min_plane=0."""
+    from edgekit.backends.executorch.lowering import delegated_backends, lower
+    from edgekit.backends.executorch.partitioner import DEFAULT_MIN_PLANE
+    from tests.backend.nets import make_tiny
+
+    model = make_tiny(seed=5, sparsity=0.9)
+    x = torch.randn(1, 3, 12, 12)
+    assert DEFAULT_MIN_PLANE > 36  # the stem output here is 6x6, the blocks 3x3
+    ep = torch.export.export(model, (x,))
+    assert "EdgekitBackend" not in delegated_backends(lower(ep, model.state_dict(), sparse_backend=True))
+    forced = lower(torch.export.export(model, (x,)), model.state_dict(), sparse_backend=True, min_plane=0)
+    assert "EdgekitBackend" in delegated_backends(forced)

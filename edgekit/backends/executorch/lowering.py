@@ -14,24 +14,30 @@ from collections.abc import Mapping
 import torch
 from torch.export import ExportedProgram
 
-from edgekit.backends.executorch.partitioner import DEFAULT_MIN_SPARSITY, EdgekitPartitioner
+from edgekit.backends.executorch.partitioner import (
+    DEFAULT_MIN_PLANE,
+    DEFAULT_MIN_SPARSITY,
+    EdgekitPartitioner,
+)
 
 
 def partitioners(weights: Mapping[str, torch.Tensor] | None, sparse_backend: bool = True,
-                 min_sparsity: float = DEFAULT_MIN_SPARSITY) -> list:
+                 min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE) -> list:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
     import edgekit.backends.executorch.preprocess  # noqa: F401  (registers the BackendDetails class)
 
-    extra = [EdgekitPartitioner(weights, min_sparsity)] if sparse_backend and weights is not None else []
+    extra = ([EdgekitPartitioner(weights, min_sparsity, min_plane)]
+             if sparse_backend and weights is not None else [])
     return [*extra, XnnpackPartitioner()]
 
 
 def lower(ep: ExportedProgram, weights: Mapping[str, torch.Tensor] | None, sparse_backend: bool = True,
-          min_sparsity: float = DEFAULT_MIN_SPARSITY):
+          min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE):
     from executorch.exir import to_edge_transform_and_lower
 
-    edge = to_edge_transform_and_lower(ep, partitioner=partitioners(weights, sparse_backend, min_sparsity))
+    parts = partitioners(weights, sparse_backend, min_sparsity, min_plane)
+    edge = to_edge_transform_and_lower(ep, partitioner=parts)
     return edge.to_executorch()
 
 

@@ -2,8 +2,9 @@
 
 Supported nodes (support.py) are grouped into connected partitions; a partition is claimed when
 at least `min_sparsity` of the 4x1 weight groups of its 1x1 convolutions are zero (weighted by
-size, like XNNPACK's sparse-inference rule). ExecuTorch hands partitioners a program with fake
-weights, so the weights are given up front (the model's state_dict) and matched by name.
+size, like XNNPACK's sparse-inference rule) and, for fp32, its 1x1 convolutions work on planes
+large enough for the CHW kernels to win (`min_plane`, below). ExecuTorch hands partitioners a
+program with fake weights, so the weights are given up front (the model's state_dict) and matched by name.
 Everything else is left for the next partitioner (XNNPACK): use it first in
 `to_edge_transform_and_lower(..., partitioner=[EdgekitPartitioner(sd), XnnpackPartitioner()])`.
 """
@@ -26,6 +27,17 @@ from edgekit.backends.executorch.runtime import BACKEND_ID
 # Measured on MobileNetV2 (bench/e2e): below this fraction of zero 4x1 groups, XNNPACK's dense
 # NHWC path is as fast as the CHW chain, so the partition is left to it.
 DEFAULT_MIN_SPARSITY = 0.5
+# fp32 plane-size rule. The CHW kernels pay a fixed cost per channel and per call (the depthwise
+# kernel ~50 ns per channel even on a 1x1 plane, the 1x1 kernel a weight walk per column tile),
+# which XNNPACK's NHWC kernels amortize over channels: a chain wins only when its work sits in
+# large planes. A partition's plane is the mean H*W of its 1x1 convolutions weighted by their MACs.
+# Measured (bench/e2e/claim_threshold.py, 1 thread, interleaved, ratio of minima dense XNNPACK /
+# edgekit; shared host under load 7-10, so +-10% or worse):
+#   Fashion-MNIST MobileNetV2 x0.5 @28, trained weights (plane 25 px): 70% 0.50x, 90% 0.83x (slower)
+#   the same @56 (99 px): 90% 1.00x (no gain)
+#   MobileNetV2-1.0 @64 (150 px): 70% 1.69x, 90% 1.91x;  @224 (1,834 px, sparse_backend.py): faster
+# So the threshold sits between 99 and 150 px. Tests on smaller models force the claim (min_plane=0).
+DEFAULT_MIN_PLANE = 128
 
 
 class _Support(OperatorSupportBase):
@@ -40,7 +52,8 @@ class _Support(OperatorSupportBase):
 
 class EdgekitPartitioner(Partitioner):
     def __init__(
-        self, weights: Mapping[str, torch.Tensor], min_sparsity: float = DEFAULT_MIN_SPARSITY
+        self, weights: Mapping[str, torch.Tensor], min_sparsity: float = DEFAULT_MIN_SPARSITY,
+        min_plane: float = DEFAULT_MIN_PLANE,
     ) -> None:
         super().__init__()
         # name -> (zero groups, groups) for every 1x1 conv weight; computed once from real values.
@@ -50,6 +63,7 @@ class EdgekitPartitioner(Partitioner):
             if isinstance(t, torch.Tensor) and t.dim() == 4 and t.shape[2:] == (1, 1)
         }
         self.min_sparsity = float(min_sparsity)
+        self.min_plane = float(min_plane)
         self.delegation_spec = DelegationSpec(BACKEND_ID, [])
         self.claimed: list[dict] = []  # what the last partition() call took, for reports and tests
 
@@ -67,6 +81,7 @@ class EdgekitPartitioner(Partitioner):
         for part in parts:
             nodes = list(part.nodes)
             zero, total = 0, 0
+            macs, plane_macs, fp32 = 0, 0, False
             for n in nodes:
                 fp32_pointwise = (n.target == support.CONV
                                   and support.conv_kind(n, exported_program) == "pointwise")
@@ -76,13 +91,31 @@ class EdgekitPartitioner(Partitioner):
                 if fp32_pointwise or name is not None:
                     z, t = self.group_counts.get(name, (0, 1))
                     zero, total = zero + z, total + t
+                if fp32_pointwise:
+                    fp32 = True
+                    m = _pointwise_macs(n)
+                    macs, plane_macs = macs + m, plane_macs + m * _plane(n)
             sparsity = zero / total if total else 0.0
-            if total == 0 or sparsity < self.min_sparsity:
+            plane = plane_macs / macs if macs else 0.0
+            if total == 0 or sparsity < self.min_sparsity or (fp32 and plane < self.min_plane):
                 continue
             tag = f"edgekit_{len(tags)}"
             for n in nodes:
                 n.meta["delegation_tag"] = tag
             tags[tag] = self.delegation_spec
-            self.claimed.append({"tag": tag, "nodes": len(nodes), "group_sparsity_1x1": sparsity})
+            self.claimed.append({"tag": tag, "nodes": len(nodes), "group_sparsity_1x1": sparsity,
+                                 "plane_1x1": plane})
         tag_constant_data(exported_program)
         return PartitionResult(tagged_exported_program=exported_program, partition_tags=tags)
+
+
+def _plane(conv: Node) -> int:
+    """H * W of a convolution's output."""
+    shape = conv.meta["val"].shape
+    return int(shape[2]) * int(shape[3])
+
+
+def _pointwise_macs(conv: Node) -> int:
+    """Multiply-accumulates of a (dense) 1x1 convolution: C_out * C_in * H * W."""
+    w = conv.args[1].meta["val"].shape
+    return int(w[0]) * int(w[1]) * _plane(conv)
