@@ -27,10 +27,11 @@ class EdgekitBackend(BackendDetails):
 
     @staticmethod
     def preprocess(edge_program: ExportedProgram, compile_specs: list[CompileSpec]) -> PreprocessResult:
+        from edgekit.backends.executorch.passes.fold_qs8_clamp import fold_qs8_clamps
         from edgekit.backends.executorch.preprocess_qs8 import is_quantized, lower_qs8
 
-        if is_quantized(edge_program):  # a PT2E int8 chain: its own lowering, clamps already fused
-            program = assign_slots(lower_qs8(edge_program))
+        if is_quantized(edge_program):  # a PT2E int8 chain: its own lowering and clamp folding
+            program = assign_slots(fold_qs8_clamps(lower_qs8(edge_program)))
             return PreprocessResult(processed_bytes=program.to_bytes())
         program = lower(edge_program)
         fuse_activations(program)

@@ -17,7 +17,7 @@ from torch.fx import Node
 
 from edgekit.backends.executorch import support, support_qs8
 from edgekit.backends.executorch.packing import pack_qs8
-from edgekit.backends.executorch.program import DType, Op, OpKind, Program
+from edgekit.backends.executorch.program import DType, Op, OpKind, Program, Value
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
@@ -93,11 +93,25 @@ def lower_qs8(ep: ExportedProgram) -> Program:
             op = _conv_op(node, ep, value_of[node.args[0]], out, program)
         elif t == support.ADD:
             op = Op(OpKind.ADD, [value_of[node.args[0]], value_of[node.args[1]]], out)
+        elif t in support_qs8.ACTIVATIONS:
+            x = value_of[node.args[0]]
+            op = Op(OpKind.CLAMP, [x], out, data=clamp_table(node, program.values[x], program.values[out]),
+                    attrs={"bounds": support.clamp_bounds(node)})
         else:
             raise ValueError(f"edgekit backend: int8 node {node.name} was claimed but cannot be lowered")
         op.out_min, op.out_max = lo, hi
         program.ops.append(op)
     return program
+
+
+def clamp_table(act: Node, x: Value, y: Value) -> bytes:
+    """y_q for each of the 256 x_q: quantize(activation(dequantize(x_q))) in fp32, as XNNPACK's int8
+    unary operators build their lookup table. Indexed by the input byte (x_q & 0xFF)."""
+    lo, hi = support.clamp_bounds(act)
+    xq = np.arange(256, dtype=np.int32).astype(np.uint8).view(np.int8).astype(np.int32)
+    xf = np.float32(x.scale) * (xq - x.zero_point).astype(np.float32)
+    yf = np.clip(xf, np.float32(lo), np.float32(hi)) / np.float32(y.scale) + np.float32(y.zero_point)
+    return np.clip(np.rint(yf), -128, 127).astype(np.int8).tobytes()
 
 
 def _conv_op(node: Node, ep: ExportedProgram, x: int, out: int, program: Program) -> Op:

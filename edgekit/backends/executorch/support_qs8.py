@@ -5,7 +5,8 @@ XNNPACKQuantizer + to_edge give every quantized op the shape
     -> quantize_per_tensor
 with the conv weight as dequantize_per_channel(int8 constant, scales, zero points = 0, axis 0) and
 an fp32 bias. The backend claims such groups for 1x1 convolutions, depthwise 3x3/5x5 s1/s2
-convolutions and adds (batch 1, int8 activations): the whole group goes into the delegate, so
+convolutions, adds and standalone dq -> ReLU6 -> q groups (how the quantizer leaves ReLU6 after a conv;
+run as a 256-entry lookup table) (batch 1, int8 activations): the whole group goes into the delegate, so
 values cross the delegate boundary as int8 and stay int8 CHW inside it. Anything else in a
 quantized graph (the fp32 tail mean, hardswish, the stem) is left to XNNPACK.
 """
@@ -108,10 +109,19 @@ def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
     return None
 
 
+def is_standalone_activation(node: Node) -> bool:
+    """dq -> relu/hardtanh/clamp -> q: how XNNPACKQuantizer leaves ReLU6 after a conv (its own qparams)."""
+    return (node.op == "call_function" and node.target in ACTIVATIONS and _is_int8_dequant(node.args[0])
+            and output_quantize(node) != (None, None) and output_quantize(node)[0] is None)
+
+
 def _compute_ok(node: Node, ep: ExportedProgram) -> bool:
-    """A conv or add whose inputs are int8 dequantizes and whose result is (activation ->) quantize."""
+    """A conv, add or standalone activation whose inputs are int8 dequantizes and whose result is
+    (activation ->) quantize."""
     if node.op != "call_function" or output_quantize(node)[1] is None:
         return False
+    if node.target in ACTIVATIONS:
+        return is_standalone_activation(node)
     if node.target == support.CONV:
         return conv_kind(node, ep) is not None
     if node.target == support.ADD:
@@ -123,7 +133,7 @@ def _compute_ok(node: Node, ep: ExportedProgram) -> bool:
 
 def _inputs_claimable(node: Node, ep: ExportedProgram) -> bool:
     """Every dequantize the op reads is read only by ops the backend runs (so it can move inside)."""
-    ins = node.args[:1] if node.target == support.CONV else node.args[:2]
+    ins = node.args[:2] if node.target == support.ADD else node.args[:1]
     return all(all(_compute_ok(u, ep) for u in dq.users) for dq in ins)
 
 
@@ -140,12 +150,16 @@ def supported(node: Node, ep: ExportedProgram) -> bool:
         (conv,) = node.users if len(node.users) == 1 else (None,)
         return conv is not None and conv.target == support.CONV and supported(conv, ep)
     if t in ACTIVATIONS:
+        if is_standalone_activation(node):
+            return _compute_ok(node, ep) and _inputs_claimable(node, ep)
         src = node.args[0]
         return isinstance(src, Node) and output_quantize(src)[0] is node and supported(src, ep)
     if t == QUANT:
         src = node.args[0]
-        if isinstance(src, Node) and src.target in ACTIVATIONS:
-            src = src.args[0]
+        if not isinstance(src, Node):
+            return False
+        if src.target in ACTIVATIONS and not is_standalone_activation(src):
+            src = src.args[0]  # fused into the conv/add before it
         return isinstance(src, Node) and output_quantize(src)[1] is node and supported(src, ep)
     return False
 
@@ -157,5 +171,5 @@ def pointwise_weight_name(node: Node, ep: ExportedProgram) -> str | None:
     return support.param_name(weight_dequant(node, ep).args[0], ep)
 
 
-__all__ = ["conv_kind", "in_quantized_region", "output_quantize", "pointwise_weight_name", "supported",
-           "weight_dequant"]
+__all__ = ["conv_kind", "in_quantized_region", "is_standalone_activation", "output_quantize",
+           "pointwise_weight_name", "supported", "weight_dequant"]

@@ -89,8 +89,11 @@ bool validate_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std
       ek_qs8_add_params p;
       return add_params(x, b, y, r.fp, &p) ? true : fail(error, "int8 add scale ratios out of range");
     }
+    case EKX_OP_CLAMP:  // any int8 -> int8 activation with its own qparams, as a 256-entry table
+      if (!same_shape(x, y)) return fail(error, "clamp changes the shape");
+      return r.data_len == 256 ? true : fail(error, "int8 clamp needs a 256-byte lookup table");
     default:
-      return fail(error, "int8 is supported for 1x1 convolution, depthwise convolution and add only");
+      return fail(error, "int8 is supported for 1x1 and depthwise convolution, add and clamp only");
   }
 }
 
@@ -136,6 +139,17 @@ int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vect
       pool.run(chunks, [&](int i) {
         const int64_t b = n * i / chunks, e = n * (i + 1) / chunks;
         ek_qs8_add(static_cast<size_t>(e - b), A + b, B + b, Y + b, &p);
+      });
+      return 0;
+    }
+    case EKX_OP_CLAMP: {
+      const int8_t* X = static_cast<const int8_t*>(ptr[r.in0]);
+      int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
+      const int8_t* table = reinterpret_cast<const int8_t*>(op.data);
+      const int64_t n = y.numel();
+      const int chunks = n >= 16384 ? threads : 1;
+      pool.run(chunks, [&](int i) {
+        for (int64_t k = n * i / chunks, e = n * (i + 1) / chunks; k < e; k++) Y[k] = table[static_cast<uint8_t>(X[k])];
       });
       return 0;
     }

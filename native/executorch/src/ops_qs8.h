@@ -1,5 +1,5 @@
 // int8 (qs8) CHW ops of the delegate program other than the 1x1 convolution (which program.cpp
-// runs on ek_gspmm_qs8): depthwise convolution and add, with XNNPACK's qs8 arithmetic.
+// runs on ek_gspmm_qs8): depthwise convolution, add and clamp (a lookup table), XNNPACK's qs8 arithmetic.
 #pragma once
 
 #include <string>

@@ -31,7 +31,7 @@ enum ekx_op_kind {
                            f32 data: C*kh*kw weights then C bias; qs8 data: C*kh*kw int8 weights,
                            C int32 bias, C f32 weight scales; fp[0..1] clamp */
   EKX_OP_ADD = 3,       /* fp[0..1] clamp */
-  EKX_OP_CLAMP = 4,     /* fp[0..1] */
+  EKX_OP_CLAMP = 4,     /* fp[0..1]; qs8: data = 256 int8 outputs indexed by the input byte */
   EKX_OP_HARDSWISH = 5,
   EKX_OP_GAVGPOOL = 6,  /* C x H x W -> C x 1 x 1 */
 };
