@@ -15,8 +15,11 @@ from edgekit.formats.base import WriteJob
 from edgekit.quant.pt2e import quantize_pt2e, xnnpack_quantizer
 
 
-def partitioners(job: WriteJob) -> list:
-    """edgekit's sparse partitioner (when the model is sparse and config.sparse_backend) + XNNPACK."""
+def partitioners(job: WriteJob, weights: dict | None = None) -> list:
+    """edgekit's sparse partitioner (when the model is sparse and config.sparse_backend) + XNNPACK.
+
+    weights: what the partitioner measures sparsity on (default: the model's state_dict; int8 passes
+    the quantized module's, whose int8 constants are what the graph holds)."""
     try:
         from edgekit.backends.executorch.lowering import partitioners as backend_partitioners
     except ImportError:
@@ -24,7 +27,8 @@ def partitioners(job: WriteJob) -> list:
 
         return [XnnpackPartitioner()]
     use_sparse = job.config.sparse_backend and job.sparsity is not None
-    return backend_partitioners(job.model.state_dict() if use_sparse else None, sparse_backend=use_sparse)
+    weights = job.model.state_dict() if weights is None else weights
+    return backend_partitioners(weights if use_sparse else None, sparse_backend=use_sparse)
 
 
 def check_kernels(manager: Any) -> None:
@@ -42,15 +46,17 @@ def check_kernels(manager: Any) -> None:
 def write(job: WriteJob, precision: str, path: Path) -> dict[str, Any]:
     from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
 
+    weights = None
     if precision == "int8":
         quantized = quantize_pt2e(job.model, job.example, job.calib, xnnpack_quantizer(),
                                   exported=job.exported)
         program = torch.export.export(quantized, (job.example,))
+        weights = quantized.state_dict()
     else:
         program = job.exported
     # The edge-IR validity check re-verifies every pass (~30% of lowering CPU on MobileNetV2, measured);
     # parity in the real runtime checks the result end to end instead.
-    edge = to_edge_transform_and_lower(program, partitioner=partitioners(job),
+    edge = to_edge_transform_and_lower(program, partitioner=partitioners(job, weights),
                                        compile_config=EdgeCompileConfig(_check_ir_validity=False))
     manager = edge.to_executorch()
     check_kernels(manager)
