@@ -42,6 +42,19 @@ def main(out_dir: str) -> None:
         for blob in blobs_in(pte):
             (out / f"seed{count}.bin").write_bytes(blob)
             count += 1
+    # int8: the same tiny model through PT2E (dq -> conv/add -> q chains: qs8 values, dwconv and add).
+    import numpy as np
+
+    from edgekit.quant.pt2e import quantize_pt2e, xnnpack_quantizer
+
+    model = make_tiny(seed=2, sparsity=0.7)
+    x = torch.randn(1, 3, 17, 13)
+    quantized = quantize_pt2e(model, x, np.random.RandomState(0).randn(4, 3, 17, 13).astype(np.float32),
+                              xnnpack_quantizer())
+    pte = lower(torch.export.export(quantized, (x,)), quantized.state_dict()).buffer
+    for blob in blobs_in(pte):
+        (out / f"seed{count}-int8.bin").write_bytes(blob)
+        count += 1
     # Inputs that once crashed the parser: libFuzzer replays the corpus first, so they stay fixed.
     for crash in sorted((Path(__file__).parent / "regressions").glob("*.bin")):
         (out / f"regression-{crash.name}").write_bytes(crash.read_bytes())
