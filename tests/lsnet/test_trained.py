@@ -48,9 +48,10 @@ def subset():
 def test_trained_lsnet_loads_fused_and_is_accurate(name, subset):
     fused = models.create(name)
     trained, blob = load_model(weights_path(name))
-    assert isinstance(trained, LSNet) and not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert isinstance(trained, LSNet)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
     assert models.input_spec(name).shape == (1, 1, 32, 32)
-    x, y = subset
+    x, _ = subset
     with torch.no_grad():
         torch.testing.assert_close(fused(x[:64]), trained.eval()(x[:64]), atol=1e-4, rtol=1e-4)
     acc = evaluate(fused, subset)
