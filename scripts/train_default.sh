@@ -4,7 +4,8 @@
 #
 #   scripts/train_default.sh            # all: train, prune 50/70/90%, export + score every file
 #   (existing edgekit/models/weights/*.pt are kept: delete them to retrain;
-#    EPOCHS / PRUNE_EPOCHS / PRUNE_LIMIT / THREADS override the committed recipe)
+#    EPOCHS / PRUNE_EPOCHS / PRUNE_LIMIT / THREADS override the committed recipe; about 1 hour on an
+#    idle 2-core machine)
 #   STEPS=train scripts/train_default.sh
 #   STEPS="prune table" scripts/train_default.sh
 set -euo pipefail
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 W=edgekit/models/weights
 STEPS=${STEPS:-"train prune table"}
-THREADS=${THREADS:-2}   # the committed prunes ran with --threads 1, three in parallel
+THREADS=${THREADS:-2}   # the committed prunes ran with --threads 1, three in parallel (THREADS=1)
 export OMP_WAIT_POLICY=PASSIVE   # do not spin on a shared machine
 
 has() { [[ " $STEPS " == *" $1 "* ]]; }
@@ -21,7 +22,7 @@ mkdir -p build/train
 if has train && [[ ! -f $W/fmnist_mobilenet_v2.pt ]]; then
   # MobileNetV2 x0.5 on 1x28x28, SGD nesterov lr 0.1 cosine, label smoothing 0.1, flips + 2 px shifts
   $PY -m edgekit train mobilenet_v2 --width-mult 0.5 --input-size 28 --data fashion-mnist \
-      --epochs "${EPOCHS:-2}" --lr 0.1 --weight-decay 5e-5 --seed 0 --threads "$THREADS" \
+      --epochs "${EPOCHS:-15}" --lr 0.1 --weight-decay 5e-5 --seed 0 --threads "$THREADS" \
       --out build/train/fmnist_mobilenet_v2.pt
   cp build/train/fmnist_mobilenet_v2.pt $W/fmnist_mobilenet_v2.pt
 fi
@@ -33,10 +34,10 @@ if has prune; then
   for s in 50 70 90; do
     out=$W/fmnist_mobilenet_v2_s$s.pt
     [[ -f $out ]] && continue
-    # the committed weights: 1 pass over the first 10k / 15k / 20k training images (PRUNE_LIMIT overrides)
-    limit=${PRUNE_LIMIT:-$(( s == 50 ? 10000 : s == 70 ? 15000 : 20000 ))}
+    # the committed weights: 1 / 3 / 4 epochs of fine-tuning for 50 / 70 / 90% (PRUNE_EPOCHS overrides)
+    epochs=${PRUNE_EPOCHS:-$(( s == 50 ? 1 : s == 70 ? 3 : 4 ))}
     $PY -m edgekit prune $W/fmnist_mobilenet_v2.pt --pattern 4x1 --sparsity 0.$s --data fashion-mnist \
-        --epochs "${PRUNE_EPOCHS:-1}" --limit "$limit" --lr 0.02 --seed 0 \
+        --epochs "$epochs" ${PRUNE_LIMIT:+--limit "$PRUNE_LIMIT"} --lr 0.02 --seed 0 \
         --threads "$THREADS" --out "$out" > "build/train/prune_s$s.log" 2>&1 &
     pids+=($!)
   done
