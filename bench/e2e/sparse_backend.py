@@ -66,7 +66,8 @@ def export(sparsity: float, x: torch.Tensor, precision: str = "fp32") -> dict:
         if not path.exists():
             t0 = time.time()
             ep = torch.export.export(model, (x,))
-            path.write_bytes(lower(ep, model.state_dict(), sparse_backend=kind == "edgekit").buffer)
+            path.write_bytes(lower(ep, model.state_dict(), sparse_backend=kind == "edgekit",
+                                   claim_int8=True).buffer)
             print(f"  lowered {path.name} in {time.time() - t0:.0f} s", flush=True)
     with torch.no_grad():
         ref = model(x).numpy()

@@ -6,6 +6,7 @@ Hook for the sparse backend: `partitioners()` below; what it delegated is return
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,10 @@ def partitioners(job: WriteJob, weights: dict | None = None) -> list:
         return [XnnpackPartitioner()]
     use_sparse = job.config.sparse_backend and job.sparsity is not None
     weights = job.model.state_dict() if weights is None else weights
-    return backend_partitioners(weights if use_sparse else None, sparse_backend=use_sparse)
+    # int8 chains are correct but not faster yet (partitioner.DEFAULT_CLAIM_INT8): opt in by env
+    claim_int8 = os.environ.get("EDGEKIT_SPARSE_INT8") == "1"
+    return backend_partitioners(weights if use_sparse else None, sparse_backend=use_sparse,
+                                claim_int8=claim_int8)
 
 
 def check_kernels(manager: Any) -> None:

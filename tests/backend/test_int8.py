@@ -40,7 +40,7 @@ def int8_export(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict
     weights = quantized.state_dict()  # the int8 constants the partitioner measures sparsity on
     out = tmp_path_factory.mktemp("int8")
     ep = torch.export.export(quantized, (x,))
-    sparse = lower(ep, weights, sparse_backend=True)
+    sparse = lower(ep, weights, sparse_backend=True, claim_int8=True)
     dense = lower(torch.export.export(quantized, (x,)), weights, sparse_backend=False)
     (out / "sparse.pte").write_bytes(sparse.buffer)
     (out / "dense.pte").write_bytes(dense.buffer)
@@ -58,7 +58,7 @@ def test_int8_chains_are_claimed(int8_export: dict) -> None:
     assert "EdgekitBackend" in int8_export["backends"] and "XnnpackBackend" in int8_export["backends"]
     edge = to_edge(torch.export.export(int8_export["quantized"], (int8_export["x"],)),
                    compile_config=EdgeCompileConfig(_check_ir_validity=False)).exported_program()
-    part = EdgekitPartitioner(int8_export["weights"])
+    part = EdgekitPartitioner(int8_export["weights"], claim_int8=True)
     part.partition(edge)
     ops = [n for n in edge.graph.nodes if n.op == "call_function" and n.target in (support.CONV, support.ADD)]
     claimed = [n for n in ops if "delegation_tag" in n.meta]
@@ -105,3 +105,15 @@ def test_edgekit_run_within_one_step_of_dense(int8_export: dict) -> None:
         assert json.loads(proc.stdout.strip().splitlines()[-1])["outputs"] == [[1, 10]]
         y = np.fromfile(out, dtype="<f4").reshape(want.shape)
         assert _steps(y, want, int8_export["step"]) <= MAX_STEPS
+
+
+def test_int8_chains_are_opt_in(int8_export: dict) -> None:
+    # not faster than XNNPACK int8 yet (partitioner.DEFAULT_CLAIM_INT8): the default leaves them alone
+    from executorch.exir import EdgeCompileConfig, to_edge
+
+    edge = to_edge(torch.export.export(int8_export["quantized"], (int8_export["x"],)),
+                   compile_config=EdgeCompileConfig(_check_ir_validity=False)).exported_program()
+    part = EdgekitPartitioner(int8_export["weights"])
+    part.partition(edge)
+    assert part.claimed == []
+    assert not any("delegation_tag" in n.meta for n in edge.graph.nodes)

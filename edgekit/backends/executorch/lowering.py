@@ -15,6 +15,7 @@ import torch
 from torch.export import ExportedProgram
 
 from edgekit.backends.executorch.partitioner import (
+    DEFAULT_CLAIM_INT8,
     DEFAULT_MIN_PLANE,
     DEFAULT_MIN_SPARSITY,
     EdgekitPartitioner,
@@ -22,21 +23,23 @@ from edgekit.backends.executorch.partitioner import (
 
 
 def partitioners(weights: Mapping[str, torch.Tensor] | None, sparse_backend: bool = True,
-                 min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE) -> list:
+                 min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE,
+                 claim_int8: bool = DEFAULT_CLAIM_INT8) -> list:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
     import edgekit.backends.executorch.preprocess  # noqa: F401  (registers the BackendDetails class)
 
-    extra = ([EdgekitPartitioner(weights, min_sparsity, min_plane)]
+    extra = ([EdgekitPartitioner(weights, min_sparsity, min_plane, claim_int8)]
              if sparse_backend and weights is not None else [])
     return [*extra, XnnpackPartitioner()]
 
 
 def lower(ep: ExportedProgram, weights: Mapping[str, torch.Tensor] | None, sparse_backend: bool = True,
-          min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE):
+          min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE,
+          claim_int8: bool = DEFAULT_CLAIM_INT8):
     from executorch.exir import to_edge_transform_and_lower
 
-    parts = partitioners(weights, sparse_backend, min_sparsity, min_plane)
+    parts = partitioners(weights, sparse_backend, min_sparsity, min_plane, claim_int8)
     edge = to_edge_transform_and_lower(ep, partitioner=parts)
     return edge.to_executorch()
 

@@ -38,6 +38,11 @@ DEFAULT_MIN_SPARSITY = 0.5
 #   MobileNetV2-1.0 @64 (150 px): 70% 1.69x, 90% 1.91x;  @224 (1,834 px, sparse_backend.py): faster
 # So the threshold sits between 99 and 150 px. Tests on smaller models force the claim (min_plane=0).
 DEFAULT_MIN_PLANE = 128
+# int8 chains are opt-in (claim_int8=True; `edgekit export` reads EDGEKIT_SPARSE_INT8=1). They are
+# bit-identical to XNNPACK int8 but not faster yet: MobileNetV2-1.0 @224, 70%, 1 thread, 0.61x of the
+# dense XNNPACK int8 .pte (bench/e2e/sparse_backend.py --precision int8; the int8 depthwise kernel is
+# 76% of the delegate's time). Claiming them by default would make users' sparse int8 files slower.
+DEFAULT_CLAIM_INT8 = False
 
 
 class _Support(OperatorSupportBase):
@@ -53,7 +58,7 @@ class _Support(OperatorSupportBase):
 class EdgekitPartitioner(Partitioner):
     def __init__(
         self, weights: Mapping[str, torch.Tensor], min_sparsity: float = DEFAULT_MIN_SPARSITY,
-        min_plane: float = DEFAULT_MIN_PLANE,
+        min_plane: float = DEFAULT_MIN_PLANE, claim_int8: bool = DEFAULT_CLAIM_INT8,
     ) -> None:
         super().__init__()
         # name -> (zero groups, groups) for every 1x1 conv weight; computed once from real values.
@@ -64,6 +69,7 @@ class EdgekitPartitioner(Partitioner):
         }
         self.min_sparsity = float(min_sparsity)
         self.min_plane = float(min_plane)
+        self.claim_int8 = bool(claim_int8)
         self.delegation_spec = DelegationSpec(BACKEND_ID, [])
         self.claimed: list[dict] = []  # what the last partition() call took, for reports and tests
 
@@ -97,7 +103,10 @@ class EdgekitPartitioner(Partitioner):
                     macs, plane_macs = macs + m, plane_macs + m * _plane(n)
             sparsity = zero / total if total else 0.0
             plane = plane_macs / macs if macs else 0.0
+            int8 = not fp32 and any(support_qs8.in_quantized_region(n) for n in nodes)
             if total == 0 or sparsity < self.min_sparsity or (fp32 and plane < self.min_plane):
+                continue
+            if int8 and not self.claim_int8:
                 continue
             tag = f"edgekit_{len(tags)}"
             for n in nodes:
