@@ -46,8 +46,13 @@ def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
         return None
     if not (isinstance(w, Node) and is_param_node(ep, w)) or (b is not None and not is_param_node(ep, b)):
         return None
-    c_out, c_in_per_group, kh, kw = _val(w).shape
-    c_in = _val(x).shape[1]
+    return conv_shape_kind(tuple(_val(w).shape), _val(x).shape[1], stride, padding, groups)
+
+
+def conv_shape_kind(w_shape: tuple[int, ...], c_in: int, stride, padding, groups: int) -> str | None:
+    """"pointwise" (1x1, stride 1, no padding), "depthwise" (3x3/5x5, stride 1 or 2) or None, from
+    the weight shape and conv arguments alone (shared by the fp32 and int8 support checks)."""
+    c_out, c_in_per_group, kh, kw = w_shape
     if (kh, kw) == (1, 1) and groups == 1 and list(stride) == [1, 1] and list(padding) == [0, 0]:
         return "pointwise"
     depthwise = groups == c_in == c_out and c_in_per_group == 1

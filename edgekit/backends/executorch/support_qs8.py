@@ -97,16 +97,7 @@ def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
     out = _val(node)
     if not (isinstance(out, torch.Tensor) and out.dim() == 4 and out.shape[0] == 1):
         return None
-    c_out, c_in_per_group, kh, kw = _val(w).shape
-    c_in = _val(x).shape[1]
-    if (kh, kw) == (1, 1) and groups == 1 and list(stride) == [1, 1] and list(padding) == [0, 0]:
-        return "pointwise"
-    depthwise = groups == c_in == c_out and c_in_per_group == 1
-    if depthwise and kh == kw and kh in (3, 5) and all(s in (1, 2) for s in stride) and all(
-        0 <= p < k for p, k in zip(padding, (kh, kw), strict=True)
-    ):
-        return "depthwise"
-    return None
+    return support.conv_shape_kind(tuple(_val(w).shape), _val(x).shape[1], stride, padding, groups)
 
 
 def is_standalone_activation(node: Node) -> bool:
