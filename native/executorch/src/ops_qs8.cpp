@@ -36,16 +36,8 @@ DwPayload dw_payload(const OpInfo& op, int32_t channels) {
 
 bool validate_dwconv(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, std::string* error) {
   const ekx_op_rec& r = op.rec;
-  const int32_t kh = r.ip[0], kw = r.ip[1], sh = r.ip[2], sw = r.ip[3];
-  const int32_t pt = r.ip[4], pl = r.ip[5], pb = r.ip[6], pr = r.ip[7];
-  if (kh < 1 || kw < 1 || kh > 16 || kw > 16 || sh < 1 || sw < 1 || sh > 4 || sw > 4)
-    return fail(error, "bad depthwise kernel or stride");
-  if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt >= kh || pb >= kh || pl >= kw || pr >= kw)
-    return fail(error, "bad depthwise padding");
-  if (x.C != y.C) return fail(error, "depthwise convolution changes the channel count");
-  const int64_t eh = int64_t{x.H} + pt + pb - kh, ew = int64_t{x.W} + pl + pr - kw;
-  if (eh < 0 || ew < 0 || eh / sh + 1 != y.H || ew / sw + 1 != y.W)
-    return fail(error, "depthwise output size does not match its geometry");
+  if (!validate_dwconv_geometry(r, x, y, error)) return false;
+  const int32_t kh = r.ip[0], kw = r.ip[1];
   const uint64_t channels = static_cast<uint32_t>(x.C);
   if (r.data_len != channels * kh * kw + channels * 8) return fail(error, "int8 depthwise payload has the wrong size");
   const DwPayload p = dw_payload(op, x.C);

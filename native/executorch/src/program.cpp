@@ -236,16 +236,8 @@ bool Program::validate_op(OpInfo& op, std::string* error) {
       return true;
     }
     case EKX_OP_DWCONV: {
-      const int32_t kh = r.ip[0], kw = r.ip[1], sh = r.ip[2], sw = r.ip[3];
-      const int32_t pt = r.ip[4], pl = r.ip[5], pb = r.ip[6], pr = r.ip[7];
-      if (kh < 1 || kw < 1 || kh > 16 || kw > 16 || sh < 1 || sw < 1 || sh > 4 || sw > 4)
-        return fail(error, "bad depthwise kernel or stride");
-      if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt >= kh || pb >= kh || pl >= kw || pr >= kw)
-        return fail(error, "bad depthwise padding");
-      if (x.C != y.C) return fail(error, "depthwise convolution changes the channel count");
-      const int64_t eh = int64_t{x.H} + pt + pb - kh, ew = int64_t{x.W} + pl + pr - kw;
-      if (eh < 0 || ew < 0 || eh / sh + 1 != y.H || ew / sw + 1 != y.W)
-        return fail(error, "depthwise output size does not match its geometry");
+      if (!validate_dwconv_geometry(r, x, y, error)) return false;
+      const int32_t kh = r.ip[0], kw = r.ip[1];
       if (r.data_len != (uint64_t{static_cast<uint32_t>(x.C)} * kh * kw + x.C) * 4)
         return fail(error, "depthwise weights have the wrong size");
       if (!valid_clamp(r.fp)) return fail(error, "bad clamp");
@@ -389,6 +381,20 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
     default:
       return EK_ERR_ARG;
   }
+}
+
+bool validate_dwconv_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error) {
+  const int32_t kh = r.ip[0], kw = r.ip[1], sh = r.ip[2], sw = r.ip[3];
+  const int32_t pt = r.ip[4], pl = r.ip[5], pb = r.ip[6], pr = r.ip[7];
+  if (kh < 1 || kw < 1 || kh > 16 || kw > 16 || sh < 1 || sw < 1 || sh > 4 || sw > 4)
+    return fail(error, "bad depthwise kernel or stride");
+  if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt >= kh || pb >= kh || pl >= kw || pr >= kw)
+    return fail(error, "bad depthwise padding");
+  if (x.C != y.C) return fail(error, "depthwise convolution changes the channel count");
+  const int64_t eh = int64_t{x.H} + pt + pb - kh, ew = int64_t{x.W} + pl + pr - kw;
+  if (eh < 0 || ew < 0 || eh / sh + 1 != y.H || ew / sw + 1 != y.W)
+    return fail(error, "depthwise output size does not match its geometry");
+  return true;
 }
 
 }  // namespace edgekit_et

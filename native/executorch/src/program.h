@@ -82,4 +82,8 @@ class Program {
   int64_t profiled_runs_ = 0;
 };
 
+// Depthwise kernel, stride, padding and output size (ip[0..7]) against the values' shapes: shared by
+// the fp32 (program.cpp) and int8 (ops_qs8.cpp) checks; each then checks its own payload.
+bool validate_dwconv_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error);
+
 }  // namespace edgekit_et
