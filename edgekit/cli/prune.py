@@ -44,11 +44,15 @@ class Prune(Command):
                        help="sparsity ramps up (cubic) over this fraction of the fine-tuning steps")
         p.add_argument("--sens-limit", type=int, default=2000,
                        help="held-out training images scored per sensitivity probe")
+        p.add_argument("--distill", type=parse_fraction, default=0.0, metavar="ALPHA",
+                       help="weight of the unpruned model's soft targets in the fine-tuning loss "
+                            "(knowledge distillation from the dense model), in [0, 1); default 0")
         p.add_argument("--out", required=True, help="checkpoint to write (.pt)")
         add_selection_arguments(p)
         add_training_arguments(p, epochs=2, lr=0.01, optimizer="sgd")
 
     def run(self, args: argparse.Namespace) -> int:
+        import copy
         from pathlib import Path
 
         from edgekit.sparsity import describe, uniform_plan
@@ -62,8 +66,10 @@ class Prune(Command):
         check_sparsity(args.sparsity)
         get(args.pattern)
         cfg = training_config(args)
+        cfg.distill_alpha = args.distill
         cfg.validate()
         model, ref = resolve(args.model)
+        teacher = copy.deepcopy(model).eval() if args.distill > 0 else None
         selection = selection_from(args)
         plan = uniform_plan(model, args.sparsity, args.pattern, selection,
                             criterion="global" if args.plan == "global" else "layer")
@@ -75,7 +81,7 @@ class Prune(Command):
             plan = sensitivity_plan(model, ref, args, selection)
         state = Path(args.state or f"{args.out}.state")
         result = prune_finetune(model, plan, train, cfg, prune_fraction=args.prune_fraction,
-                                eval_data=test, checkpoint=state)
+                                eval_data=test, checkpoint=state, teacher=teacher)
         after = evaluate(model, test)
         info = describe(model)
         meta = dict(ref.meta) | {"data": args.data, "test_acc": after, "dense_test_acc": before,

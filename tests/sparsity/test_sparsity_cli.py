@@ -34,8 +34,8 @@ def trained(tmp_path_factory) -> Path:
 def test_prune_cli_gradual_4x1_on_digits(trained, tmp_path):
     out = tmp_path / "tiny70.pt"
     r = edgekit("prune", str(trained), "--data", "digits", "--pattern", "4x1", "--sparsity", "0.7",
-                "--epochs", "3", "--lr", "0.02", "--batch-size", "64", "--threads", "1", "--out", str(out),
-                cwd=tmp_path)
+                "--epochs", "3", "--lr", "0.02", "--batch-size", "64", "--threads", "1", "--distill", "0.5",
+                "--out", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     model, blob = load_model(out)
     info = describe(model)
@@ -48,6 +48,7 @@ def test_prune_cli_gradual_4x1_on_digits(trained, tmp_path):
     # classifier and first conv untouched
     assert int((model.fc.weight == 0).sum()) == 0 and int((model.stem[0].weight == 0).sum()) == 0
     assert blob["meta"]["plan"]["pattern"] == "4x1" and blob["meta"]["pruned_from"] == str(trained)
+    assert blob["meta"]["train_config"]["distill_alpha"] == 0.5
     assert blob["meta"]["test_acc"] > 0.75, blob["meta"]
     assert "test top-1" in r.stdout
 
@@ -86,6 +87,7 @@ def test_sensitivity_cli_writes_json(trained, tmp_path):
     (["--sparsity", "0.5", "--pattern", "1x4"], "divisible by 4"),
     (["--sparsity", "0.5", "--data", "imagenet"], "unknown data set 'imagenet'"),
     (["--sparsity", "0.5", "--exclude", "nothing*"], "matches no"),
+    (["--sparsity", "0.5", "--distill", "1.5"], "bad distillation settings alpha=1.5"),
 ])
 def test_prune_cli_bad_values_give_one_line_errors(trained, tmp_path, args, needle):
     r = edgekit("prune", str(trained), "--epochs", "0", "--data", "digits", *args, "--out",
