@@ -17,13 +17,17 @@ for fmt in $FORMATS; do
   for m in $MODELS; do
     out=build/export/$m-$fmt
     [[ -f $out/edgekit.json ]] && { echo "$out: done before"; continue; }
-    echo "$(date -u +%T) $m $fmt -> $out"
-    start=$(date +%s)
-    if nice -n 5 "$PY" -m edgekit export --recipe "converters/${m}_int8.toml" -f "$fmt" -o "$out" \
-        > "build/export/$m-$fmt.log" 2>&1; then
-      echo "$(date -u +%T) $m $fmt ok ($(( $(date +%s) - start )) s)"
+    echo "$(date -u +%T) $m $fmt -> $out (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    log=build/export/$m-$fmt.log
+    # CPU seconds beside wall seconds: on the shared machine a niced export gets a few % of a core
+    # while higher-priority jobs run, so wall time alone says little about the conversion's cost.
+    TIMEFORMAT="cpu %U s user + %S s sys, wall %R s"
+    { time nice -n 5 "$PY" -m edgekit export --recipe "converters/${m}_int8.toml" -f "$fmt" -o "$out" \
+        > "$log" 2>&1; } 2> "$log.time"
+    if [[ -f $out/edgekit.json ]]; then
+      echo "$(date -u +%T) $m $fmt ok ($(cat "$log.time"); load $(cut -d' ' -f1-3 /proc/loadavg))"
     else
-      echo "$(date -u +%T) $m $fmt FAILED ($(( $(date +%s) - start )) s): see build/export/$m-$fmt.log"
+      echo "$(date -u +%T) $m $fmt FAILED ($(tail -n 1 "$log.time")): see $log"
     fi
   done
 done
