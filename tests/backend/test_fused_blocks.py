@@ -20,7 +20,8 @@ from tests.backend.nets import prune_pointwise
 
 
 class Blocks(nn.Module):
-    """Stem (XNNPACK), then MobileNetV2 blocks: s2 expand/dw/project, s1 with residual, and a
+    """Stem (claimed with the chain; it feeds a 1x1 expansion, so it runs as its own op), then
+    MobileNetV2 blocks: s2 expand/dw/project, s1 with residual, and a
     5x5 s1 block with residual whose depthwise reads the block input directly (no expand)."""
 
     def __init__(self) -> None:

@@ -99,12 +99,15 @@ def _conv_op(node: Node, ep: ExportedProgram, x: int, out: int) -> Op:
     b_node = node.args[2]
     b = (get_param_tensor(ep, b_node).detach().float().numpy().copy() if b_node is not None
          else np.zeros(w.shape[0], np.float32))
-    if support.conv_kind(node, ep) == "pointwise":
+    kind = support.conv_kind(node, ep)
+    if kind == "pointwise":
         return Op(OpKind.CONV1X1, [x], out, attrs={"weight": w.reshape(w.shape[0], w.shape[1]), "bias": b})
     kh, kw = w.shape[2:]
     (sh, sw), (ph, pw) = node.args[3], node.args[4]
-    return Op(OpKind.DWCONV, [x], out, ints=[kh, kw, sh, sw, ph, pw, ph, pw],
-              attrs={"weight": w.reshape(w.shape[0], kh * kw), "bias": b})
+    # Weights as M x (taps) rows so batch norm folds per output channel; finalize_weights transposes.
+    op_kind = OpKind.CONV if kind == "dense" else OpKind.DWCONV
+    return Op(op_kind, [x], out, ints=[kh, kw, sh, sw, ph, pw, ph, pw],
+              attrs={"weight": w.reshape(w.shape[0], -1), "bias": b})
 
 
 def _fold_batch_norm(conv: Op, bn: Node, ep: ExportedProgram) -> None:
@@ -118,9 +121,12 @@ def _fold_batch_norm(conv: Op, bn: Node, ep: ExportedProgram) -> None:
 
 
 def finalize_weights(program: Program) -> None:
-    """Serialize each op's weights: native packed blob for 1x1 convs, raw f32 for depthwise."""
+    """Serialize each op's weights: native packed blob for 1x1 convs, raw f32 for depthwise, raw
+    tap-major f32 (taps x C_out: one tap's output channels contiguous) for the dense stem."""
     for op in program.ops:
         if op.kind == OpKind.CONV1X1:
             op.data = pack_f32(op.attrs["weight"], op.attrs["bias"])
         elif op.kind == OpKind.DWCONV:
             op.data = f32_bytes(op.attrs["weight"], op.attrs["bias"])
+        elif op.kind == OpKind.CONV:
+            op.data = f32_bytes(op.attrs["weight"].T, op.attrs["bias"])

@@ -1,4 +1,4 @@
-"""The delegate program: a list of CHW ops over values, and its binary form (blob v1).
+"""The delegate program: a list of CHW ops over values, and its binary form (blob v2; v2 added CONV).
 
 The byte layout is specified in native/executorch/src/program_format.h; the C++ side validates it.
 """
@@ -12,7 +12,7 @@ from enum import IntEnum
 import numpy as np
 
 MAGIC = b"EKXB"
-VERSION = 1
+VERSION = 2
 NONE_ID = 0xFFFFFFFF
 DATA_ALIGN = 64
 _HEADER = struct.Struct("<4s7I")
@@ -32,6 +32,7 @@ class OpKind(IntEnum):
     CLAMP = 4
     HARDSWISH = 5
     GAVGPOOL = 6
+    CONV = 7  # dense stem convolution (few input channels), fp32
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Which edge-dialect nodes the backend can run, and how sparse a 1x1 convolution's weights are.
 
 The backend runs MobileNet chains in CHW: 1x1 convolutions (on the group-sparse kernels),
-depthwise 3x3/5x5 with stride 1 or 2, batch norm folded into the conv before it, add,
-ReLU/ReLU6/hardtanh/clamp, hardswish and global average pooling. Everything fp32, batch 1.
+depthwise 3x3/5x5 with stride 1 or 2, the dense stem convolution (few input channels, so it reads
+the NCHW image directly), batch norm folded into the conv before it, add, ReLU/ReLU6/hardtanh/clamp,
+hardswish and global average pooling. Everything fp32, batch 1.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ ADD = aten.add.Tensor
 MEAN = aten.mean.dim
 ADAPTIVE_POOL = aten._adaptive_avg_pool2d.default
 GROUP_M_FOR_SPARSITY = 4  # the group shape the sparsity test counts in (4 output channels x 1 input)
+# Dense convolutions the CHW stem kernel runs (native/src/f32-conv-chw): an image stem has 1-4 input
+# channels; the kernel does one vector FMA per tap and output channel, so wide inputs would be slow.
+STEM_MAX_IN_CHANNELS = 4
+STEM_MAX_KERNEL = 7
+STEM_MAX_TAPS = 256
 
 
 def _val(node: object) -> torch.Tensor | None:
@@ -38,7 +44,8 @@ def is_chw_tensor(node: object) -> bool:
 
 
 def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
-    """"pointwise", "depthwise" or None for a convolution node the backend cannot run."""
+    """"pointwise", "depthwise", "dense" (a stem) or None for a convolution node the backend cannot run.
+    A dense stem is claimed only inside a partition whose 1x1 convolutions are sparse (partitioner.py)."""
     if node.target != CONV or len(node.args) < 9:
         return None
     x, w, b, stride, padding, dilation, transposed, _, groups = node.args[:9]
@@ -46,7 +53,17 @@ def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
         return None
     if not (isinstance(w, Node) and is_param_node(ep, w)) or (b is not None and not is_param_node(ep, b)):
         return None
-    return conv_shape_kind(tuple(_val(w).shape), _val(x).shape[1], stride, padding, groups)
+    kind = conv_shape_kind(tuple(_val(w).shape), _val(x).shape[1], stride, padding, groups)
+    return kind or ("dense" if is_stem_shape(tuple(_val(w).shape), groups, stride, padding) else None)
+
+
+def is_stem_shape(w_shape: tuple[int, ...], groups: int, stride, padding) -> bool:
+    """A dense convolution the fp32 CHW stem kernel runs: groups 1, at most 4 input channels,
+    kernel <= 7x7, stride 1 or 2, padding below the kernel size."""
+    _, c_in, kh, kw = w_shape
+    return (groups == 1 and c_in <= STEM_MAX_IN_CHANNELS and max(kh, kw) <= STEM_MAX_KERNEL
+            and c_in * kh * kw <= STEM_MAX_TAPS and all(s in (1, 2) for s in stride)
+            and all(0 <= p < k for p, k in zip(padding, (kh, kw), strict=True)))
 
 
 def conv_shape_kind(w_shape: tuple[int, ...], c_in: int, stride, padding, groups: int) -> str | None:

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "edgekit/edgekit.h"
+#include "f32-conv-chw/f32-conv-chw.h"
 #include "f32-dwconv-chw/f32-dwconv-chw.h"
 #include "f32-eltwise-chw/f32-eltwise-chw.h"
 #include "threadpool.h"
@@ -74,7 +75,11 @@ std::vector<F32Block> find_f32_blocks(const std::vector<ValueInfo>& values, cons
     const int32_t previous_last = blocks.empty() ? -1 : std::max(blocks.back().project, blocks.back().add);
     if (i > 0 && previous_last < i - 1) {
       const ekx_op_rec& e = ops[i - 1].rec;
-      if (e.kind == EKX_OP_CONV1X1 && is_f32(values, e) && e.out == d.in0 && private_to_block(e.out)) {
+      // The expansion is a 1x1 conv, or the network's dense stem conv (MobileNetV2's first block has
+      // no 1x1 expansion: stem -> depthwise -> project, and the stem's 32x112x112 output is the
+      // largest tensor of the network).
+      const bool expands = e.kind == EKX_OP_CONV1X1 || e.kind == EKX_OP_CONV;
+      if (expands && is_f32(values, e) && e.out == d.in0 && private_to_block(e.out)) {
         b.expand = i - 1;
         b.in = e.in0;
       }
@@ -145,7 +150,14 @@ int run_f32_block(const F32Block& b, int32_t band_rows, const std::vector<ValueI
   const size_t band_floats = (size_t{static_cast<uint32_t>(C)} * band_rows * OW + 15) / 16 * 16;
   const ek_dwconv_geom widest_geom{max_rows_in, W, band_rows, OW, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl};
   const size_t dw_floats = ek_f32_dwconv_chw_scratch(&widest_geom);
-  const size_t need = expand_floats + band_floats + dw_floats + 16;
+  size_t conv_floats = 0;  // the stem kernel's phase rows, when the expansion is the stem
+  if (b.expand >= 0 && ops[b.expand].rec.kind == EKX_OP_CONV) {
+    const ekx_op_rec& r = ops[b.expand].rec;
+    const ValueInfo& xi = values[r.in0];
+    const ek_conv_geom cg{xi.C, xi.H, xi.W, C, H, W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+    conv_floats = (ek_f32_conv_chw_scratch(&cg) + 15) / 16 * 16;
+  }
+  const size_t need = expand_floats + band_floats + dw_floats + conv_floats + 16;
 
   const int bands = (OH + band_rows - 1) / band_rows;
   std::atomic<int> status{0};
@@ -155,13 +167,23 @@ int run_f32_block(const F32Block& b, int32_t band_rows, const std::vector<ValueI
     float* ebuf = scratch.data();
     float* dbuf = ebuf + expand_floats;
     float* dscratch = dbuf + band_floats;
+    float* cscratch = dscratch + dw_floats;
     const int32_t o0 = band * band_rows, o1 = std::min(OH, o0 + band_rows), orows = o1 - o0;
     const RowWindow win = window(g, H, o0, o1);
     const int32_t rows_in = win.last - win.first;
 
     const float* in = X + int64_t{win.first} * W;  // depthwise input band, channel stride in_ld
     int64_t in_ld = int64_t{H} * W;
-    if (b.expand >= 0) {
+    if (b.expand >= 0 && ops[b.expand].rec.kind == EKX_OP_CONV) {  // stem rows [first, last) of the band
+      const OpInfo& cv = ops[b.expand];
+      const ek_conv_geom cg{values[cv.rec.in0].C, values[cv.rec.in0].H, values[cv.rec.in0].W, C, H, W,
+                            cv.rec.ip[0], cv.rec.ip[1], cv.rec.ip[2], cv.rec.ip[3], cv.rec.ip[4], cv.rec.ip[5]};
+      const float* cw = reinterpret_cast<const float*>(cv.data);
+      ek_f32_conv_chw(&cg, X, cw, cw + int64_t{cg.C} * cg.kh * cg.kw * C, win.first, win.last, ebuf,
+                      int64_t{rows_in} * W, cv.rec.fp[0], cv.rec.fp[1], cscratch);
+      in = ebuf;
+      in_ld = int64_t{rows_in} * W;
+    } else if (b.expand >= 0) {
       ek_status st = ek_gspmm_f32(ops[b.expand].weights, rows_in * W, X + int64_t{win.first} * W, H * W, ebuf,
                                   rows_in * W, &expand_params);
       if (st != EK_OK) status.store(st);

@@ -10,7 +10,8 @@
 //
 // Blocks are found in an already validated program (no format change): an fp32 depthwise op whose
 // output is read only by the next op, an fp32 1x1 conv; optionally the 1x1 conv before it (whose
-// output only the depthwise reads) and the add after it (the projection read only by that add).
+// output only the depthwise reads; or the dense stem conv in that place) and the add after it (the
+// projection read only by that add).
 #pragma once
 
 #include <cstdint>

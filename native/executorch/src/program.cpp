@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "edgekit/edgekit.h"
+#include "f32-conv-chw/f32-conv-chw.h"
 #include "f32-dwconv-chw/f32-dwconv-chw.h"
 #include "f32-eltwise-chw/f32-eltwise-chw.h"
 #include "fused_f32.h"
@@ -31,6 +32,10 @@ std::string op_name(uint32_t i) { return "op " + std::to_string(i); }
 
 bool same_shape(const ValueInfo& a, const ValueInfo& b) {
   return a.C == b.C && a.H == b.H && a.W == b.W && a.dtype == b.dtype;
+}
+
+ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
+  return ek_conv_geom{x.C, x.H, x.W, y.C, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
 }
 
 bool valid_clamp(const float* fp) {
@@ -62,6 +67,7 @@ const char* kind_name(uint32_t kind) {
     case EKX_OP_CLAMP: return "clamp";
     case EKX_OP_HARDSWISH: return "hardswish";
     case EKX_OP_GAVGPOOL: return "gavgpool";
+    case EKX_OP_CONV: return "conv";
     default: return "?";
   }
 }
@@ -118,7 +124,7 @@ bool Program::validate(std::string* error) {
   ekx_header h;
   std::memcpy(&h, blob_, sizeof h);
   if (std::memcmp(h.magic, EKX_MAGIC, 4) != 0) return fail(error, "not an edgekit delegate blob (bad magic)");
-  if (h.version != EKX_VERSION)
+  if (h.version < EKX_MIN_VERSION || h.version > EKX_VERSION)
     return fail(error, "delegate blob version " + std::to_string(h.version) + " not supported (this library reads " +
                            std::to_string(EKX_VERSION) + "): re-export the model with this edgekit");
   if (h.header_size != sizeof(ekx_header)) return fail(error, "bad header size");
@@ -192,6 +198,7 @@ bool Program::validate(std::string* error) {
     if (r.data_off > size_ || r.data_len > size_ - r.data_off || r.data_off % 64 != 0)
       return fail(error, op_name(i) + ": data out of bounds");
     op.data = r.data_len ? blob_ + r.data_off : nullptr;
+    if (r.kind == EKX_OP_CONV && h.version < 2) return fail(error, op_name(i) + ": conv op in a version 1 blob");
     if (!validate_op(op, error)) {
       if (error) *error = op_name(i) + ": " + *error;
       return false;
@@ -219,7 +226,7 @@ bool Program::validate_op(OpInfo& op, std::string* error) {
   const ValueInfo& y = values_[r.out];
   if (x.dtype != y.dtype) return fail(error, "input and output dtypes differ");
   if (x.dtype == EKX_QS8 && r.kind != EKX_OP_CONV1X1) return validate_qs8_op(op, values_, error);  // ops_qs8.cpp
-  if (r.kind != EKX_OP_CONV1X1 && r.kind != EKX_OP_DWCONV && r.data_len != 0)
+  if (r.kind != EKX_OP_CONV1X1 && r.kind != EKX_OP_DWCONV && r.kind != EKX_OP_CONV && r.data_len != 0)
     return fail(error, "unexpected data");
   switch (r.kind) {
     case EKX_OP_CONV1X1: {
@@ -253,6 +260,15 @@ bool Program::validate_op(OpInfo& op, std::string* error) {
       return same_shape(x, y) ? true : fail(error, "hardswish changes the shape");
     case EKX_OP_GAVGPOOL:
       return (x.C == y.C && y.H == 1 && y.W == 1) ? true : fail(error, "bad global pool shape");
+    case EKX_OP_CONV: {
+      if (!validate_window_geometry(r, x, y, error)) return false;
+      const ek_conv_geom g = conv_geom(r, x, y);
+      if (!ek_f32_conv_chw_supported(&g)) return fail(error, "dense convolution too large (kernel, stride or taps)");
+      if (r.data_len != (uint64_t{static_cast<uint32_t>(x.C)} * g.kh * g.kw + 1) * static_cast<uint32_t>(y.C) * 4)
+        return fail(error, "convolution weights have the wrong size");
+      if (!valid_clamp(r.fp)) return fail(error, "bad clamp");
+      return true;
+    }
     default:
       return fail(error, "unknown op kind " + std::to_string(r.kind));
   }
@@ -374,6 +390,22 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
       });
       return 0;
     }
+    case EKX_OP_CONV: {  // output rows split over threads
+      const ek_conv_geom g = conv_geom(r, x, y);
+      const float* w = reinterpret_cast<const float*>(op.data);
+      const float* bias = w + int64_t{x.C} * g.kh * g.kw * y.C;
+      float* Y = static_cast<float*>(ptr[r.out]);
+      const size_t scratch_floats = ek_f32_conv_chw_scratch(&g);
+      Ranges rows(y.H, threads, 1);
+      pool.run(rows.count, [&](int i) {
+        thread_local std::vector<float> scratch;
+        if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
+        const int32_t oy0 = static_cast<int32_t>(rows.begin(i)), oy1 = static_cast<int32_t>(rows.end(i));
+        ek_f32_conv_chw(&g, static_cast<const float*>(ptr[r.in0]), w, bias, oy0, oy1, Y + int64_t{oy0} * y.W,
+                        int64_t{y.H} * y.W, r.fp[0], r.fp[1], scratch.data());
+      });
+      return 0;
+    }
     case EKX_OP_GAVGPOOL:
       ek_f32_gavgpool_chw(static_cast<size_t>(x.C), static_cast<size_t>(x.H) * x.W,
                           static_cast<const float*>(ptr[r.in0]), static_cast<float*>(ptr[r.out]));
@@ -384,16 +416,20 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
 }
 
 bool validate_dwconv_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error) {
+  if (x.C != y.C) return fail(error, "depthwise convolution changes the channel count");
+  return validate_window_geometry(r, x, y, error);
+}
+
+bool validate_window_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error) {
   const int32_t kh = r.ip[0], kw = r.ip[1], sh = r.ip[2], sw = r.ip[3];
   const int32_t pt = r.ip[4], pl = r.ip[5], pb = r.ip[6], pr = r.ip[7];
   if (kh < 1 || kw < 1 || kh > 16 || kw > 16 || sh < 1 || sw < 1 || sh > 4 || sw > 4)
-    return fail(error, "bad depthwise kernel or stride");
+    return fail(error, "bad kernel or stride");
   if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt >= kh || pb >= kh || pl >= kw || pr >= kw)
-    return fail(error, "bad depthwise padding");
-  if (x.C != y.C) return fail(error, "depthwise convolution changes the channel count");
+    return fail(error, "bad padding");
   const int64_t eh = int64_t{x.H} + pt + pb - kh, ew = int64_t{x.W} + pl + pr - kw;
   if (eh < 0 || ew < 0 || eh / sh + 1 != y.H || ew / sw + 1 != y.W)
-    return fail(error, "depthwise output size does not match its geometry");
+    return fail(error, "output size does not match the kernel geometry");
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include "program_format.h"
 
 struct ek_weights;
+struct ek_conv_geom;
 
 namespace edgekit_et {
 
@@ -85,5 +86,7 @@ class Program {
 // Depthwise kernel, stride, padding and output size (ip[0..7]) against the values' shapes: shared by
 // the fp32 (program.cpp) and int8 (ops_qs8.cpp) checks; each then checks its own payload.
 bool validate_dwconv_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error);
+// The same kernel / stride / padding / output-size check without the channel rule (dense conv).
+bool validate_window_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error);
 
 }  // namespace edgekit_et

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from edgekit.backends.executorch.program import OpKind, Program
 
-_FUSABLE = {OpKind.CONV1X1, OpKind.DWCONV, OpKind.ADD, OpKind.CLAMP}
+_FUSABLE = {OpKind.CONV1X1, OpKind.DWCONV, OpKind.CONV, OpKind.ADD, OpKind.CLAMP}
 
 
 def fuse_activations(program: Program) -> Program:
