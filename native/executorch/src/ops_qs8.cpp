@@ -66,6 +66,32 @@ bool same_shape(const ValueInfo& a, const ValueInfo& b) {
 
 }  // namespace
 
+void qs8_dwconv_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, const ek_dwconv_geom& g,
+                         const int8_t* X, int64_t x_ld, int8_t* Y, int64_t y_ld, int64_t c0, int64_t c1,
+                         float* scratch) {
+  const DwPayload pay = dw_payload(op, x.C);
+  const ek_qs8_dwconv_params params = dw_params(x, y, op.rec.fp);
+  const int64_t taps = int64_t{g.kh} * g.kw;
+  for (int64_t c = c0; c < c1; c++) {
+    int32_t bias;
+    float w_scale;
+    std::memcpy(&bias, pay.bias + 4 * c, 4);
+    std::memcpy(&w_scale, pay.scales + 4 * c, 4);
+    const float mult = x.scale * w_scale / y.scale;  // as XNNPACK: input * kernel / output, in fp32
+    ek_qs8_dwconv_chw(&g, X + c * x_ld, pay.weights + c * taps, bias, mult, &params, Y + c * y_ld, scratch);
+  }
+}
+
+ek_qs8_params qs8_conv1x1_params(const OpInfo& op, const ValueInfo& x, const ValueInfo& y) {
+  return ek_qs8_params{x.zero_point, x.scale, y.zero_point, y.scale, static_cast<int8_t>(std::lrintf(op.rec.fp[0])),
+                       static_cast<int8_t>(std::lrintf(op.rec.fp[1]))};
+}
+
+bool qs8_add_params(const OpInfo& op, const std::vector<ValueInfo>& values, ek_qs8_add_params* p) {
+  const ekx_op_rec& r = op.rec;
+  return add_params(values[r.in0], values[r.in1], values[r.out], r.fp, p);
+}
+
 bool validate_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::string* error) {
   const ekx_op_rec& r = op.rec;
   const ValueInfo& x = values[r.in0];
@@ -99,30 +125,19 @@ int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vect
       const ek_dwconv_geom g{x.H, x.W, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
       const int8_t* X = static_cast<const int8_t*>(ptr[r.in0]);
       int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
-      const DwPayload pay = dw_payload(op, x.C);
-      const ek_qs8_dwconv_params params = dw_params(x, y, r.fp);
-      const int64_t taps = int64_t{g.kh} * g.kw;
       const size_t scratch_floats = ek_qs8_dwconv_chw_scratch(&g);
       const int chunks = threads * 2 < x.C ? threads * 2 : x.C;
       pool.run(chunks, [&](int i) {
         thread_local std::vector<float> scratch;
         if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
         const int64_t c0 = int64_t{x.C} * i / chunks, c1 = int64_t{x.C} * (i + 1) / chunks;
-        for (int64_t c = c0; c < c1; c++) {
-          int32_t bias;
-          float w_scale;
-          std::memcpy(&bias, pay.bias + 4 * c, 4);
-          std::memcpy(&w_scale, pay.scales + 4 * c, 4);
-          const float mult = x.scale * w_scale / y.scale;  // as XNNPACK: input * kernel / output, in fp32
-          ek_qs8_dwconv_chw(&g, X + c * x.H * x.W, pay.weights + c * taps, bias, mult, &params, Y + c * y.H * y.W,
-                            scratch.data());
-        }
+        qs8_dwconv_channels(op, x, y, g, X, int64_t{x.H} * x.W, Y, int64_t{y.H} * y.W, c0, c1, scratch.data());
       });
       return 0;
     }
     case EKX_OP_ADD: {
       ek_qs8_add_params p;
-      if (!add_params(x, values[r.in1], y, r.fp, &p)) return EK_ERR_ARG;
+      if (!qs8_add_params(op, values, &p)) return EK_ERR_ARG;
       const int8_t* A = static_cast<const int8_t*>(ptr[r.in0]);
       const int8_t* B = static_cast<const int8_t*>(ptr[r.in1]);
       int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
@@ -141,7 +156,8 @@ int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vect
       const int64_t n = y.numel();
       const int chunks = n >= 16384 ? threads : 1;
       pool.run(chunks, [&](int i) {
-        for (int64_t k = n * i / chunks, e = n * (i + 1) / chunks; k < e; k++) Y[k] = table[static_cast<uint8_t>(X[k])];
+        const int64_t b = n * i / chunks, e = n * (i + 1) / chunks;
+        ek_qs8_lut(static_cast<size_t>(e - b), X + b, table, Y + b);
       });
       return 0;
     }

@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "edgekit/edgekit.h"
+#include "f32-dwconv-chw/f32-dwconv-chw.h"
 #include "program.h"
+#include "qs8-eltwise-chw/qs8-eltwise-chw.h"
 
 namespace edgekit_et {
 
@@ -14,5 +17,16 @@ namespace edgekit_et {
 bool validate_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::string* error);
 // Runs a validated int8 op. Returns 0 or an ek_status.
 int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vector<void*>& ptr, ThreadPool& pool);
+
+// Pieces the fused int8 blocks (fused_qs8.cpp) share with the op-by-op path, so both compute the same bits.
+// A validated int8 depthwise op on channels [c0, c1) of geometry g (a whole plane or a band of rows):
+// channel c reads X + c * x_ld and writes Y + c * y_ld. scratch: ek_qs8_dwconv_chw_scratch(&g) floats.
+void qs8_dwconv_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, const ek_dwconv_geom& g,
+                         const int8_t* X, int64_t x_ld, int8_t* Y, int64_t y_ld, int64_t c0, int64_t c1,
+                         float* scratch);
+// The 1x1 convolution's requantization parameters (x: its input value, y: its output value).
+ek_qs8_params qs8_conv1x1_params(const OpInfo& op, const ValueInfo& x, const ValueInfo& y);
+// The add's fixed-point parameters (a = in0, b = in1); false when the scales are out of range.
+bool qs8_add_params(const OpInfo& op, const std::vector<ValueInfo>& values, ek_qs8_add_params* p);
 
 }  // namespace edgekit_et

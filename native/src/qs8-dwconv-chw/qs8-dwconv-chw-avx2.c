@@ -123,6 +123,7 @@ int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, in
     names[n] = "avx2";
     fns[n++] = qs8_dwconv_avx2;
   }
+  if (n < max && ek_qs8_dwconv_chw_avx512_variant(&names[n], &fns[n])) n++;
   return n;
 }
 #else

@@ -45,6 +45,8 @@ void ek_qs8_dwconv_chw_ref(const ek_dwconv_geom* g, const int8_t* x, const int8_
                            const ek_qs8_dwconv_params* p, int8_t* y, float* scratch);
 /* Fills up to max (name, function) pairs of the SIMD variants this CPU runs, best last. */
 int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, int max);
+/* The AVX-512 VBMI + VNNI variant (in-place int8 plane, vpdpbusd): 1 and the pair if this CPU runs it. */
+int ek_qs8_dwconv_chw_avx512_variant(const char** name, ek_qs8_dwconv_chw_fn* fn);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
-/* qs8 add with requantization. Plain loops (the compiler vectorizes the integer ops). */
+/* qs8 add with requantization (plain loops: the compiler vectorizes the integer ops) and the 256-entry
+ * lookup table (AVX-512 VBMI: four 64-byte table registers, two vpermi2b and a blend per 64 bytes). */
 #include "qs8-eltwise-chw.h"
 
 #include <math.h>
@@ -33,7 +34,14 @@ int ek_qs8_add_init(ek_qs8_add_params* p, float a_scale, int32_t a_zp, float b_s
   return 0;
 }
 
-void ek_qs8_add(size_t n, const int8_t* restrict a, const int8_t* restrict b, int8_t* restrict y,
+/* The plain loop below, auto-vectorized once per ISA (ifunc): the SSE2 baseline has no 32-bit multiply. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define EK_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define EK_CLONES
+#endif
+
+EK_CLONES void ek_qs8_add(size_t n, const int8_t* restrict a, const int8_t* restrict b, int8_t* restrict y,
                 const ek_qs8_add_params* p) {
   const int32_t am = p->a_mult, bm = p->b_mult, bias = p->bias, lo = p->lo, hi = p->hi, zp = p->zp_out;
   const uint32_t shift = p->shift;
@@ -44,4 +52,36 @@ void ek_qs8_add(size_t n, const int8_t* restrict a, const int8_t* restrict b, in
     out = out > hi ? hi : out;
     y[i] = (int8_t)(out + zp);
   }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void lut_vbmi(size_t n, const int8_t* x,
+                                                                             const int8_t* table, int8_t* y) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  for (size_t i = 0; i < n; i += 64) {
+    const __mmask64 m = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
+    const __m512i v = _mm512_maskz_loadu_epi8(m, x + i);
+    /* bytes 0..127 index t0:t1 and 128..255 (negative int8) t2:t3 by their low 7 bits */
+    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
+    _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+  }
+}
+#endif
+
+void ek_qs8_lut(size_t n, const int8_t* x, const int8_t* table, int8_t* y) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static int vbmi = -1;
+  if (vbmi < 0) {
+    __builtin_cpu_init();
+    vbmi = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
+  }
+  if (vbmi) {
+    lut_vbmi(n, x, table, y);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < n; i++) y[i] = table[(uint8_t)x[i]];
 }

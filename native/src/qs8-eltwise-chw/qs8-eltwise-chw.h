@@ -22,6 +22,9 @@ typedef struct ek_qs8_add_params {
 int ek_qs8_add_init(ek_qs8_add_params* p, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float y_scale,
                     int32_t y_zp, int8_t output_min, int8_t output_max);
 void ek_qs8_add(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const ek_qs8_add_params* p);
+/* y[i] = table[(uint8_t)x[i]]: any int8 -> int8 activation with its own quantization (a folded
+ * ReLU6 whose producer is not ours, the last ReLU6 before the pool). */
+void ek_qs8_lut(size_t n, const int8_t* x, const int8_t* table, int8_t* y);
 
 #ifdef __cplusplus
 }
