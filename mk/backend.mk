@@ -3,7 +3,8 @@
 #
 #   make backend               build/native-executorch/{libedgekit_executorch.so,edgekit-run}
 #   make backend-fuzz          libFuzzer run over the delegate blob parser (bounded; a TEST_TARGET)
-#   make backend-dwconv-test   depthwise CHW kernel variants (fp32 and int8) vs the plain-C references (a TEST_TARGET)
+#   make backend-dwconv-test   depthwise CHW kernel variants (fp32 and int8) and the int8 table / add vs
+#                              the plain-C references (a TEST_TARGET)
 #                              + the dense CHW stem conv variants (ekx_conv_test)
 #   make backend-aarch64       cross-build both for arm64 against the executorch aarch64 wheel:
 #                              build/native-executorch-aarch64/{libedgekit_executorch.so,edgekit-run}
@@ -29,6 +30,7 @@ backend-dwconv-test: backend
 	$(BACKEND_BUILD)/ekx_dwconv_test
 	$(BACKEND_BUILD)/ekx_conv_test
 	$(BACKEND_BUILD)/ekx_qs8_dwconv_test
+	$(BACKEND_BUILD)/ekx_qs8_eltwise_test
 
 backend-fuzz: $(STAMPS)/venv $(STAMPS)/apt backend
 	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_FUZZ) -DEKX_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
