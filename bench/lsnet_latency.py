@@ -89,6 +89,9 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     models = args.models.split(",")
     rows: list[dict] = []
+    summary = Path("build/bench/lsnet_latency.json")
+    # rows of other formats/precisions from an earlier invocation are kept; re-measured ones replaced
+    kept = json.loads(summary.read_text()) if summary.is_file() else []
     for fmt in args.formats.split(","):
         for precision in args.precisions.split(","):
             files = files_for(fmt, precision, models)
@@ -96,7 +99,9 @@ def main() -> None:
                 print(f"skip {fmt} {precision}: files found for {sorted(files)}", flush=True)
                 continue
             rows += measure(fmt, precision, files, args)
-            Path("build/bench/lsnet_latency.json").write_text(json.dumps(rows, indent=1))
+            done = {(r["format"], r["precision"], r["threads"]) for r in rows}
+            kept = [r for r in kept if (r["format"], r["precision"], r["threads"]) not in done]
+            summary.write_text(json.dumps(kept + rows, indent=1))
     print(f"\n{'model':13} {'format':10} {'prec':5} {'min ms':>8} {'p50 ms':>8} {'min/MNv2':>9} "
           f"{'p50/MNv2':>9} {'load':>9}")
     for r in rows:
