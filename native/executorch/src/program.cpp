@@ -14,6 +14,7 @@
 #include "f32-dwconv-chw/f32-dwconv-chw.h"
 #include "f32-eltwise-chw/f32-eltwise-chw.h"
 #include "fused_f32.h"
+#include "fused_qs8.h"
 #include "ops_qs8.h"
 #include "threadpool.h"
 
@@ -274,14 +275,21 @@ bool Program::validate_op(OpInfo& op, std::string* error) {
   }
 }
 
-// Fused fp32 blocks (fused_f32.h) unless EDGEKIT_NO_FUSION is set (op-by-op, for comparison).
+// Fused fp32 / int8 blocks (fused_f32.h, fused_qs8.h) unless EDGEKIT_NO_FUSION is set (op-by-op, for comparison).
 void Program::plan_steps() {
-  if (std::getenv("EDGEKIT_NO_FUSION") == nullptr) blocks_ = find_f32_blocks(values_, ops_, outputs_);
-  size_t next_block = 0;
+  if (std::getenv("EDGEKIT_NO_FUSION") == nullptr) {
+    blocks_ = find_f32_blocks(values_, ops_, outputs_);
+    qs8_blocks_ = find_qs8_blocks(values_, ops_, outputs_);
+  }
+  size_t next_block = 0, next_qs8 = 0;
   for (int32_t i = 0; i < static_cast<int32_t>(ops_.size());) {
     if (next_block < blocks_.size() && blocks_[next_block].first_op() == i) {
       const int32_t n = blocks_[next_block].num_ops();
       steps_.push_back(Step{i, n, static_cast<int32_t>(next_block++)});
+      i += n;
+    } else if (next_qs8 < qs8_blocks_.size() && qs8_blocks_[next_qs8].first_op() == i) {
+      const int32_t n = qs8_blocks_[next_qs8].num_ops();
+      steps_.push_back(Step{i, n, -1, static_cast<int32_t>(next_qs8++)});
       i += n;
     } else {
       steps_.push_back(Step{i, 1, -1});
@@ -316,6 +324,11 @@ int Program::run_step(size_t i, std::vector<void*>& ptr, ThreadPool& pool) {
     const F32Block& b = blocks_[step.block];
     const int32_t rows = f32_block_band_rows(b, values_, ops_, pool.threads());
     if (rows > 0) return run_f32_block(b, rows, values_, ops_, ptr, pool);
+  }
+  if (step.qs8_block >= 0) {
+    const Qs8Block& b = qs8_blocks_[step.qs8_block];
+    const int32_t rows = qs8_block_band_rows(b, values_, ops_, pool.threads());
+    if (rows > 0) return run_qs8_block(b, rows, values_, ops_, ptr, pool);
   }
   for (int32_t k = 0; k < step.num_ops; k++) {  // a single op, or a block this thread count runs op by op
     int st = run_op(ops_[step.first_op + k], ptr, pool);

@@ -17,6 +17,7 @@ namespace edgekit_et {
 
 class ThreadPool;
 struct F32Block;  // fused_f32.h
+struct Qs8Block;  // fused_qs8.h
 
 struct ValueInfo {
   uint32_t dtype;
@@ -61,10 +62,11 @@ class Program {
   void plan_steps();
   int run_step(size_t step, std::vector<void*>& ptr, ThreadPool& pool);
 
-  // What execute() runs in order: a single op, or a fused fp32 block of consecutive ops.
+  // What execute() runs in order: a single op, or a fused fp32 / int8 block of consecutive ops.
   struct Step {
     int32_t first_op, num_ops;
-    int32_t block;  // index into blocks_, -1: a single op
+    int32_t block;           // index into blocks_, -1: a single op
+    int32_t qs8_block = -1;  // index into qs8_blocks_
   };
 
   uint8_t* blob_ = nullptr;  // 64-byte aligned copy
@@ -75,6 +77,7 @@ class Program {
   std::vector<size_t> slot_bytes_;
   std::vector<uint8_t*> slots_;
   std::vector<F32Block> blocks_;
+  std::vector<Qs8Block> qs8_blocks_;
   std::vector<Step> steps_;
   // Per-step wall time, collected when EDGEKIT_PROFILE is set; printed by the destructor.
   bool profile_ = false;

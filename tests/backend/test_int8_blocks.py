@@ -1,0 +1,63 @@
+"""Fused int8 MobileNet blocks (native/executorch/src/fused_qs8.h): the int8 chains of a PT2E model
+run [expand 1x1 ->] depthwise -> project 1x1 [-> add] in row bands. Planes are tall enough for several
+bands (band edges, halo rows, stride 2, 5x5), at 1 and 2 threads; the result must equal op-by-op
+execution (EDGEKIT_NO_FUSION) bit for bit and stay within one output quantization step of the dense
+XNNPACK int8 .pte of the same weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from edgekit.backends.executorch import runtime
+from tests.backend.nets import prune_pointwise
+from tests.backend.test_fused_blocks import Blocks, run
+from tests.backend.test_int8 import MAX_STEPS, _output_scale, _steps
+
+
+@pytest.fixture(scope="module")
+def int8_blocks(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from edgekit.backends.executorch.lowering import delegated_backends, lower
+    from edgekit.quant.pt2e import quantize_pt2e, xnnpack_quantizer
+
+    torch.manual_seed(0)
+    model = Blocks().eval()
+    with torch.no_grad():
+        model.a_bn.running_mean.normal_(0, 0.5)
+        model.a_bn.running_var.uniform_(0.5, 2.0)
+    prune_pointwise(model, 0.8)
+    # Odd sizes: stem 63x60, block a's expanded tensor 96 x 63 x 60 (362 KB: two 256 KB bands),
+    # its depthwise 63x60 -> 32x30 (stride 2), block b at 32x30 and c (5x5) after it.
+    x = torch.randn(1, 3, 125, 119, generator=torch.Generator().manual_seed(1))
+    calib = np.random.RandomState(0).randn(4, *x.shape[1:]).astype(np.float32)
+    quantized = quantize_pt2e(model, x, calib, xnnpack_quantizer())
+    weights = quantized.state_dict()
+    ep = torch.export.export(quantized, (x,))
+    sparse = lower(ep, weights, sparse_backend=True, claim_int8=True)
+    dense = lower(torch.export.export(quantized, (x,)), weights, sparse_backend=False)
+    d = tmp_path_factory.mktemp("int8_blocks")
+    (d / "blocks.pte").write_bytes(sparse.buffer)
+    (d / "dense.pte").write_bytes(dense.buffer)
+    x.numpy().astype("<f4").tofile(d / "in.f32")
+    want = runtime.load_method(d / "dense.pte").execute([x])[0].numpy()
+    return {"dir": d, "pte": d / "blocks.pte", "ref": want, "step": _output_scale(ep),
+            "backends": delegated_backends(sparse)}
+
+
+def test_int8_blocks_are_fused(int8_blocks: dict) -> None:
+    assert "EdgekitBackend" in int8_blocks["backends"]
+    _, steps = run(int8_blocks, 1, fused=True, profile=True)
+    kinds = [s["kind"] for s in steps]
+    assert "block:conv1x1+dwconv+conv1x1" in kinds  # block a (stride 2)
+    assert "block:conv1x1+dwconv+conv1x1+add" in kinds  # block b
+    _, unfused = run(int8_blocks, 1, fused=False, profile=True)
+    assert not any(s["kind"].startswith("block:") for s in unfused)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_int8_fused_equals_op_by_op_and_dense_xnnpack(int8_blocks: dict, threads: int) -> None:
+    fused, _ = run(int8_blocks, threads, fused=True)
+    op_by_op, _ = run(int8_blocks, threads, fused=False)
+    np.testing.assert_array_equal(fused, op_by_op)  # same kernels on the same rows
+    assert _steps(fused, int8_blocks["ref"], int8_blocks["step"]) <= MAX_STEPS
