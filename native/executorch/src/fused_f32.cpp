@@ -192,9 +192,7 @@ int run_f32_block(const F32Block& b, int32_t band_rows, const std::vector<ValueI
     }
     const ek_dwconv_geom bg{rows_in, W, orows, OW, g.kh, g.kw, g.sh, g.sw, win.pad_top, g.pl};
     const int64_t out_ld = int64_t{orows} * OW;
-    for (int32_t c = 0; c < C; c++)
-      ek_f32_dwconv_chw(&bg, in + c * in_ld, dw_w + int64_t{c} * g.kh * g.kw, dw_bias[c], dbuf + c * out_ld,
-                        dw.rec.fp[0], dw.rec.fp[1], dscratch);
+    ek_f32_dwconv_chw_multi(&bg, C, in, in_ld, dw_w, dw_bias, dbuf, out_ld, dw.rec.fp[0], dw.rec.fp[1], dscratch);
 
     float* yb = Y + int64_t{o0} * OW;
     ek_status st = ek_gspmm_f32(proj.weights, static_cast<int32_t>(out_ld), dbuf, static_cast<int32_t>(out_ld), yb,

@@ -381,9 +381,10 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
       pool.run(chans.count, [&](int i) {
         thread_local std::vector<float> scratch;
         if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
-        for (int64_t c = chans.begin(i); c < chans.end(i); c++)
-          ek_f32_dwconv_chw(&g, X + c * x.H * x.W, w + c * g.kh * g.kw, bias[c], Y + c * y.H * y.W, r.fp[0], r.fp[1],
-                            scratch.data());
+        const int64_t c = chans.begin(i);
+        ek_f32_dwconv_chw_multi(&g, static_cast<int32_t>(chans.end(i) - c), X + c * x.H * x.W, int64_t{x.H} * x.W,
+                                w + c * g.kh * g.kw, bias + c, Y + c * y.H * y.W, int64_t{y.H} * y.W, r.fp[0],
+                                r.fp[1], scratch.data());
       });
       return 0;
     }

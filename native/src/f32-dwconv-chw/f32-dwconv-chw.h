@@ -24,6 +24,20 @@ size_t ek_f32_dwconv_chw_scratch(const ek_dwconv_geom* g);
 void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, float bias,
                        float* y, float out_min, float out_max, float* scratch);
 
+/* C channels at once: channel c reads x + c*x_ld and writes y + c*y_ld with weights w + c*kh*kw and
+ * bias[c]; the same results as calling ek_f32_dwconv_chw per channel, bit for bit. Small stride-1
+ * planes (OH*OW <= EK_DWCONV_FLAT_MAX_PLANE, OW == W) run the flat multi-channel AVX-512 kernel
+ * (f32-dwconv-chw-avx512-flat.c) where the CPU has it. scratch: ek_f32_dwconv_chw_scratch(g). */
+#define EK_DWCONV_FLAT_MAX_PLANE 1024
+void ek_f32_dwconv_chw_multi(const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld, const float* w,
+                             const float* bias, float* y, int64_t y_ld, float out_min, float out_max,
+                             float* scratch);
+/* The flat kernel alone (tests, benchmarks): 1 when it runs g on this CPU. */
+int ek_f32_dwconv_chw_flat_available(const ek_dwconv_geom* g);
+void ek_f32_dwconv_chw_multi__avx512_flat(const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld,
+                                          const float* w, const float* bias, float* y, int64_t y_ld, float lo,
+                                          float hi);
+
 /* The plain-C reference (compiler-vectorized, any geometry) and every kernel variant this CPU can
  * run, for tests and benchmarks. All take ek_f32_dwconv_chw_scratch(g) floats of scratch. */
 typedef void (*ek_f32_dwconv_chw_fn)(const ek_dwconv_geom* g, const float* x, const float* w, float bias,

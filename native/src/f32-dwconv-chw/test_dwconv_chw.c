@@ -13,7 +13,7 @@
 
 #include "f32-dwconv-chw/f32-dwconv-chw.h"
 
-#define MAX_VARIANTS 8
+#define MAX_VARIANTS 9
 #define CANARY 12345.0f
 
 static uint32_t rng_state = 12345u;
@@ -145,6 +145,8 @@ static int run_bench(void) {
   int nv = 1 + ek_f32_dwconv_chw_variants(names + 1, fns + 1, MAX_VARIANTS - 1);
   names[nv] = "dispatch";
   fns[nv++] = ek_f32_dwconv_chw;
+  names[nv] = "multi"; /* ek_f32_dwconv_chw_multi: all channels in one call (flat kernel if small s1) */
+  fns[nv++] = NULL;
   printf("%-14s", "layer");
   for (int v = 0; v < nv; v++) printf(" %12s", names[v]);
   printf("   (ms per layer, min of 25 interleaved rounds)\n");
@@ -158,14 +160,19 @@ static int run_bench(void) {
     float* scratch = malloc(sizeof(float) * ek_f32_dwconv_chw_scratch(&g));
     for (size_t i = 0; i < (size_t)C * H * H; i++) x[i] = frand();
     for (int i = 0; i < C * 9; i++) w[i] = frand();
+    float* bias = malloc(sizeof(float) * (size_t)C);
+    for (int c = 0; c < C; c++) bias[c] = 0.1f;
     printf("%3dx%-3d c%-4d s%d", H, H, C, s);
     double best[MAX_VARIANTS + 1];
     for (int v = 0; v < nv; v++) best[v] = 1e9;
     for (int round = 0; round < 25; round++) /* variants interleaved: load spikes hit all alike */
       for (int v = 0; v < nv; v++) {
         const double t0 = now_s();
-        for (int c = 0; c < C; c++)
-          fns[v](&g, x + (size_t)c * H * H, w + c * 9, 0.1f, y + (size_t)c * g.OH * g.OW, 0.0f, 6.0f, scratch);
+        if (fns[v] == NULL)
+          ek_f32_dwconv_chw_multi(&g, C, x, (int64_t)H * H, w, bias, y, (int64_t)g.OH * g.OW, 0.0f, 6.0f, scratch);
+        else
+          for (int c = 0; c < C; c++)
+            fns[v](&g, x + (size_t)c * H * H, w + c * 9, 0.1f, y + (size_t)c * g.OH * g.OW, 0.0f, 6.0f, scratch);
         const double dt = now_s() - t0;
         if (dt < best[v]) best[v] = dt;
       }
@@ -177,6 +184,7 @@ static int run_bench(void) {
     free(x);
     free(y);
     free(w);
+    free(bias);
     free(scratch);
   }
   printf("%-14s", "MobileNetV2");
@@ -185,7 +193,69 @@ static int run_bench(void) {
   return 0;
 }
 
+/* ek_f32_dwconv_chw_multi (3 channels with gaps between their planes) against the direct loop and,
+ * bit for bit, against ek_f32_dwconv_chw per channel; stride 1 planes up to 33x33 (the flat kernel
+ * where AVX-512 runs it) and stride 2 (the per-channel fallback). */
+static int run_multi_checks(void) {
+  static const int sizes[] = {1, 2, 3, 5, 7, 14, 17, 28, 32, 33};
+  const int ns = (int)(sizeof sizes / sizeof sizes[0]), C = 3;
+  int cases = 0, failures = 0, flat = 0;
+  for (int k = 3; k <= 5; k += 2)
+    for (int s = 1; s <= 2; s++)
+      for (int hi_ = 0; hi_ < ns; hi_++)
+        for (int wi = 0; wi < ns; wi++)
+          for (int band = 0; band < 2; band++) {
+            const int H = sizes[hi_], W = sizes[wi];
+            /* band = 1: a fused block's band, no padding rows above (pad_top 0), fewer output rows. */
+            ek_dwconv_geom g = {H, W, (H + 2 * (k / 2) - k) / s + 1, (W + 2 * (k / 2) - k) / s + 1, k, k, s, s,
+                                k / 2, k / 2};
+            if (band) {
+              g.pad_top = 0;
+              g.OH = (H - 1) / s + 1 > 1 ? (H - 1) / s : 1;
+              if ((g.OH - 1) * s + k - H > k - 1) continue;
+            }
+            const int64_t x_ld = (int64_t)H * W + 3, y_ld = (int64_t)g.OH * g.OW + 2;
+            float* x = malloc(sizeof(float) * (size_t)(x_ld * C));
+            float* y = malloc(sizeof(float) * (size_t)(y_ld * C + 8));
+            float* y1 = malloc(sizeof(float) * (size_t)(y_ld * C + 8));
+            float* scratch = malloc(sizeof(float) * ek_f32_dwconv_chw_scratch(&g));
+            double* want = malloc(sizeof(double) * (size_t)(g.OH * g.OW));
+            double* mag = malloc(sizeof(double) * (size_t)(g.OH * g.OW));
+            float w[3 * 25], bias[3];
+            for (int64_t i = 0; i < x_ld * C; i++) x[i] = frand() * 4.0f;
+            for (int i = 0; i < C * k * k; i++) w[i] = frand();
+            for (int c = 0; c < C; c++) bias[c] = frand();
+            for (int64_t i = 0; i < y_ld * C + 8; i++) y[i] = y1[i] = CANARY;
+            ek_f32_dwconv_chw_multi(&g, C, x, x_ld, w, bias, y, y_ld, 0.0f, 6.0f, scratch);
+            for (int c = 0; c < C; c++)
+              ek_f32_dwconv_chw(&g, x + c * x_ld, w + c * k * k, bias[c], y1 + c * y_ld, 0.0f, 6.0f, scratch);
+            flat += ek_f32_dwconv_chw_flat_available(&g);
+            int bad = 0;
+            for (int c = 0; c < C && !bad; c++) {
+              direct(&g, x + c * x_ld, w + c * k * k, bias[c], 0.0f, 6.0f, want, mag);
+              for (int64_t i = 0; i < y_ld && !bad; i++) {
+                const float got = y[c * y_ld + i];
+                if (i >= (int64_t)g.OH * g.OW) {
+                  if (got != CANARY) fprintf(stderr, "FAIL multi: wrote between planes, c=%d i=%lld\n", c, (long long)i), bad = 1;
+                } else if (!(fabs(got - want[i]) <= 1e-5 * mag[i] + 1e-6) || memcmp(&got, &y1[c * y_ld + i], 4) != 0) {
+                  fprintf(stderr, "FAIL multi H=%d W=%d k=%d s=%d pad_top=%d: c=%d y[%lld]=%.9g want %.9g, per channel %.9g\n",
+                          H, W, k, s, g.pad_top, c, (long long)i, got, want[i], y1[c * y_ld + i]);
+                  bad = 1;
+                }
+              }
+            }
+            for (int i = 0; i < 8 && !bad; i++)
+              if (y[y_ld * C + i] != CANARY) fprintf(stderr, "FAIL multi: wrote past the last plane\n"), bad = 1;
+            failures += bad;
+            cases++;
+            free(x), free(y), free(y1), free(scratch), free(want), free(mag);
+          }
+  printf("dwconv-chw multi: %d cases (%d on the flat kernel): %d failures\n", cases, flat, failures);
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) return run_bench();
-  return run_checks();
+  const int a = run_checks();
+  return run_multi_checks() || a;
 }
