@@ -7,7 +7,9 @@
 All programs run in `edgekit-run` (C++, no Python), interleaved round by round, so machine noise
 hits them alike: the dense XNNPACK .pte, the edgekit .pte, and the same edgekit .pte op by op
 (EDGEKIT_NO_FUSION: no fused blocks, for the fusion's share). Each cell gives the median over rounds
-of the per-call median and the minimum over all calls (the quieter number on a shared host). Also
+of the per-call median and the minimum over all calls (the quieter number on a shared host); 1-thread
+cells also give CPU milliseconds per call (the runner's CPU time for R+100 calls minus R calls, per
+round; median over rounds), which a host whose cores are shared with nice-0 jobs distorts least. Also
 prints the edgekit backend's per-step profile (EDGEKIT_PROFILE, per-step minimum over the runs) and
 checks outputs against eager PyTorch.
 int8: PT2E with XNNPACKQuantizer (per-channel symmetric weights) calibrated on 8 random inputs, the
@@ -23,6 +25,7 @@ import argparse
 import collections
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,7 +38,8 @@ import torch
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "build" / "bench"
 CACHE = OUT / "e2e"
-RUNNER = REPO / "build" / "native-executorch" / "edgekit-run"
+# EDGEKIT_RUN: a private copy of the runner (the shared build dir may be relinked mid-run by `make backend`).
+RUNNER = Path(os.environ.get("EDGEKIT_RUN", REPO / "build" / "native-executorch" / "edgekit-run"))
 TARGETS = {0.7: 1.6, 0.9: 2.5}
 
 
@@ -96,6 +100,17 @@ def run(pte: Path, threads: int, runs: int, inp: Path, out: Path | None = None,
     return result
 
 
+def cpu_ms_per_call(pte: Path, inp: Path, fused: bool) -> float:
+    """The runner's CPU milliseconds per call at 1 thread: (105 calls - 5 calls) / 100 (load cancels)."""
+    spent = []
+    for runs in (5, 105):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run(pte, 1, runs, inp, fused=fused)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return (spent[1] - spent[0]) * 1000 / 100
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sparsity", type=float, nargs="+", default=[0.7, 0.9])
@@ -138,10 +153,9 @@ def bench_one(results: dict, precision: str, s: float, x: torch.Tensor, inp: Pat
     if exp["step"]:
         results["parity"][f"int8 edgekit vs dense steps@{s}"] = float(
             np.abs(outs["edgekit"] - outs["dense"]).max() / exp["step"])
-    # fp32 also runs the edgekit .pte op by op (EDGEKIT_NO_FUSION): what the fused blocks win.
+    # the edgekit .pte also runs op by op (EDGEKIT_NO_FUSION): what the fused blocks win.
     variants = {"dense": (exp["files"]["dense"], True), "edgekit": (exp["files"]["edgekit"], True)}
-    if precision == "fp32":
-        variants["op_by_op"] = (exp["files"]["edgekit"], False)
+    variants["op_by_op"] = (exp["files"]["edgekit"], False)
     for name, (pte, fused) in variants.items():
         if name == "dense":
             continue
@@ -159,6 +173,11 @@ def bench_one(results: dict, precision: str, s: float, x: torch.Tensor, inp: Pat
                 r = run(pte, t, args.runs, inp, fused=fused)
                 times[kind].append(r["median_ms"])
                 mins[kind].append(r["min_ms"])
+        if t == 1:  # CPU time per call: one extra pass of 5 and 105 calls per variant and round
+            cpu = {k: [] for k in variants}
+            for _ in range(args.rounds):
+                for kind, (pte, fused) in variants.items():
+                    cpu[kind].append(cpu_ms_per_call(pte, inp, fused))
         med = {k: statistics.median(v) for k, v in times.items()}
         lo = {k: min(v) for k, v in mins.items()}
         cell = {"precision": precision, "sparsity": s, "threads": t,
@@ -167,20 +186,26 @@ def bench_one(results: dict, precision: str, s: float, x: torch.Tensor, inp: Pat
                 "min_ms": lo, "speedup_min": lo["dense"] / lo["edgekit"], "load_average": os.getloadavg()[0]}
         if "op_by_op" in med:
             cell.update(op_by_op_ms=med["op_by_op"], speedup_op_by_op=med["dense"] / med["op_by_op"])
+        if t == 1:
+            c = {k: statistics.median(v) for k, v in cpu.items()}
+            cell.update(cpu_ms=c, speedup_cpu=c["dense"] / c["edgekit"])
         results["cells"].append(cell)
 
 
 def print_table(results: dict) -> None:
     print("\n| precision | sparsity | threads | dense XNNPACK ms | edgekit ms | speedup | target "
-          "| min ms dense / edgekit (speedup) | fp32 op by op ms (speedup) | load avg |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| min ms dense / edgekit (speedup) | op by op ms (speedup) | CPU ms dense / edgekit (speedup) "
+          "| load avg |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in results["cells"]:
         lo = c.get("min_ms", {})
         by_op = (f"{c['op_by_op_ms']:.2f} ({c['speedup_op_by_op']:.2f}x)" if "op_by_op_ms" in c else "-")
+        cpu = (f"{c['cpu_ms']['dense']:.2f} / {c['cpu_ms']['edgekit']:.2f} ({c['speedup_cpu']:.2f}x)"
+               if "cpu_ms" in c else "-")
         print(f"| {c.get('precision', 'fp32')} | {c['sparsity']:.0%} | {c['threads']} "
               f"| {c['dense_xnnpack_ms']:.2f} | {c['edgekit_ms']:.2f} | {c['speedup']:.2f}x "
               f"| {c['target'] or '-'}x | {lo.get('dense', 0):.2f} / {lo.get('edgekit', 0):.2f} "
-              f"({c.get('speedup_min', 0):.2f}x) | {by_op} | {c.get('load_average', 0):.1f} |")
+              f"({c.get('speedup_min', 0):.2f}x) | {by_op} | {cpu} | {c.get('load_average', 0):.1f} |")
     print(f"load average (1, 5, 15 min): start {results.get('load_average')}, "
           f"end {results.get('load_average_end')}")
     print("\nparity (max abs error / max |eager|):", {k: f"{v:.1e}" for k, v in results["parity"].items()})
