@@ -29,8 +29,8 @@ def partitioners(job: WriteJob, weights: dict | None = None) -> list:
         return [XnnpackPartitioner()]
     use_sparse = job.config.sparse_backend and job.sparsity is not None
     weights = job.model.state_dict() if weights is None else weights
-    # int8 chains are correct but not faster yet (partitioner.DEFAULT_CLAIM_INT8): opt in by env
-    claim_int8 = os.environ.get("EDGEKIT_SPARSE_INT8") == "1"
+    # int8 chains are claimed by the partitioner's measured rule; EDGEKIT_SPARSE_INT8=0 keeps them on XNNPACK
+    claim_int8 = os.environ.get("EDGEKIT_SPARSE_INT8", "1") != "0"
     return backend_partitioners(weights if use_sparse else None, sparse_backend=use_sparse,
                                 claim_int8=claim_int8)
 

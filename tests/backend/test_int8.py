@@ -40,7 +40,7 @@ def int8_export(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict
     weights = quantized.state_dict()  # the int8 constants the partitioner measures sparsity on
     out = tmp_path_factory.mktemp("int8")
     ep = torch.export.export(quantized, (x,))
-    sparse = lower(ep, weights, sparse_backend=True, claim_int8=True)
+    sparse = lower(ep, weights, sparse_backend=True, min_plane=0)  # small planes: forced claim
     dense = lower(torch.export.export(quantized, (x,)), weights, sparse_backend=False)
     (out / "sparse.pte").write_bytes(sparse.buffer)
     (out / "dense.pte").write_bytes(dense.buffer)
@@ -58,7 +58,7 @@ def test_int8_chains_are_claimed(int8_export: dict) -> None:
     assert "EdgekitBackend" in int8_export["backends"] and "XnnpackBackend" in int8_export["backends"]
     edge = to_edge(torch.export.export(int8_export["quantized"], (int8_export["x"],)),
                    compile_config=EdgeCompileConfig(_check_ir_validity=False)).exported_program()
-    part = EdgekitPartitioner(int8_export["weights"], claim_int8=True)
+    part = EdgekitPartitioner(int8_export["weights"], min_plane=0)
     part.partition(edge)
     ops = [n for n in edge.graph.nodes if n.op == "call_function" and n.target in (support.CONV, support.ADD)]
     claimed = [n for n in ops if "delegation_tag" in n.meta]
@@ -107,13 +107,19 @@ def test_edgekit_run_within_one_step_of_dense(int8_export: dict) -> None:
         assert _steps(y, want, int8_export["step"]) <= MAX_STEPS
 
 
-def test_int8_chains_are_opt_in(int8_export: dict) -> None:
-    # not faster than XNNPACK int8 yet (partitioner.DEFAULT_CLAIM_INT8): the default leaves them alone
+@pytest.mark.parametrize("options", [{}, {"claim_int8": False, "min_plane": 0}])
+def test_int8_chains_left_alone_on_small_planes_or_when_off(int8_export: dict, options: dict) -> None:
+    # The default claims int8 chains only on planes where they were measured to win
+    # (partitioner.DEFAULT_MIN_PLANE_INT8; this net's 1x1 convs work on 15x12 and smaller planes);
+    # claim_int8=False never claims them. test_int8_blocks.py pins the default claim on large planes.
     from executorch.exir import EdgeCompileConfig, to_edge
 
+    from edgekit.backends.executorch.partitioner import DEFAULT_CLAIM_INT8, DEFAULT_MIN_PLANE_INT8
+
+    assert DEFAULT_CLAIM_INT8 and DEFAULT_MIN_PLANE_INT8 > 15 * 12
     edge = to_edge(torch.export.export(int8_export["quantized"], (int8_export["x"],)),
                    compile_config=EdgeCompileConfig(_check_ir_validity=False)).exported_program()
-    part = EdgekitPartitioner(int8_export["weights"])
+    part = EdgekitPartitioner(int8_export["weights"], **options)
     part.partition(edge)
     assert part.claimed == []
     assert not any("delegation_tag" in n.meta for n in edge.graph.nodes)

@@ -34,7 +34,7 @@ def int8_blocks(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict
     quantized = quantize_pt2e(model, x, calib, xnnpack_quantizer())
     weights = quantized.state_dict()
     ep = torch.export.export(quantized, (x,))
-    sparse = lower(ep, weights, sparse_backend=True, claim_int8=True)
+    sparse = lower(ep, weights, sparse_backend=True)  # the defaults claim int8 chains on these planes
     dense = lower(torch.export.export(quantized, (x,)), weights, sparse_backend=False)
     d = tmp_path_factory.mktemp("int8_blocks")
     (d / "blocks.pte").write_bytes(sparse.buffer)
@@ -46,7 +46,7 @@ def int8_blocks(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 def test_int8_blocks_are_fused(int8_blocks: dict) -> None:
-    assert "EdgekitBackend" in int8_blocks["backends"]
+    assert "EdgekitBackend" in int8_blocks["backends"]  # claimed by default (partitioner.DEFAULT_CLAIM_INT8)
     _, steps = run(int8_blocks, 1, fused=True, profile=True)
     kinds = [s["kind"] for s in steps]
     assert "block:conv1x1+dwconv+conv1x1" in kinds  # block a (stride 2)

@@ -16,14 +16,13 @@ from torch.export import ExportedProgram
 
 from edgekit.backends.executorch.partitioner import (
     DEFAULT_CLAIM_INT8,
-    DEFAULT_MIN_PLANE,
     DEFAULT_MIN_SPARSITY,
     EdgekitPartitioner,
 )
 
 
 def partitioners(weights: Mapping[str, torch.Tensor] | None, sparse_backend: bool = True,
-                 min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE,
+                 min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float | None = None,
                  claim_int8: bool = DEFAULT_CLAIM_INT8) -> list:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
@@ -35,7 +34,7 @@ def partitioners(weights: Mapping[str, torch.Tensor] | None, sparse_backend: boo
 
 
 def lower(ep: ExportedProgram, weights: Mapping[str, torch.Tensor] | None, sparse_backend: bool = True,
-          min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float = DEFAULT_MIN_PLANE,
+          min_sparsity: float = DEFAULT_MIN_SPARSITY, min_plane: float | None = None,
           claim_int8: bool = DEFAULT_CLAIM_INT8):
     from executorch.exir import to_edge_transform_and_lower
 

@@ -2,9 +2,10 @@
 
 Supported nodes (support.py) are grouped into connected partitions; a partition is claimed when
 at least `min_sparsity` of the 4x1 weight groups of its 1x1 convolutions are zero (weighted by
-size, like XNNPACK's sparse-inference rule) and, for fp32, its 1x1 convolutions work on planes
-large enough for the CHW kernels to win (`min_plane`, below). ExecuTorch hands partitioners a
-program with fake weights, so the weights are given up front (the model's state_dict) and matched by name.
+size, like XNNPACK's sparse-inference rule) and its 1x1 convolutions work on planes large enough
+for the CHW kernels to win (`min_plane`; measured thresholds below, one for fp32, one for int8).
+ExecuTorch hands partitioners a program with fake weights, so the weights are given up front (the
+model's state_dict) and matched by name.
 Everything else is left for the next partitioner (XNNPACK): use it first in
 `to_edge_transform_and_lower(..., partitioner=[EdgekitPartitioner(sd), XnnpackPartitioner()])`.
 """
@@ -38,11 +39,17 @@ DEFAULT_MIN_SPARSITY = 0.5
 #   MobileNetV2-1.0 @64 (150 px): 70% 1.69x, 90% 1.91x;  @224 (1,834 px, sparse_backend.py): faster
 # So the threshold sits between 99 and 150 px. Tests on smaller models force the claim (min_plane=0).
 DEFAULT_MIN_PLANE = 128
-# int8 chains are opt-in (claim_int8=True; `edgekit export` reads EDGEKIT_SPARSE_INT8=1). They are
-# bit-identical to XNNPACK int8 but not faster yet: MobileNetV2-1.0 @224, 70%, 1 thread, 0.61x of the
-# dense XNNPACK int8 .pte (bench/e2e/sparse_backend.py --precision int8; the int8 depthwise kernel is
-# 76% of the delegate's time). Claiming them by default would make users' sparse int8 files slower.
-DEFAULT_CLAIM_INT8 = False
+# int8 chains (bit-identical to XNNPACK int8) are claimed by default since the in-place AVX-512
+# depthwise kernel: MobileNetV2-1.0 @224 (1,834 px) 1.2-1.9x over the dense XNNPACK int8 .pte at 70%
+# and 1.4-1.7x at 90%, 1 thread (bench/e2e/sparse_backend.py --precision int8, BENCHMARKS.md).
+# On small planes they lose far more than fp32 does (a 1x1 conv on a 1-7 px plane runs a 64-pixel
+# vector tile): measured by bench/e2e/claim_threshold_int8.py, 1 thread, ratio of CPU time per call /
+# of minima: Fashion-MNIST MobileNetV2 x0.5 @28 (25 px) 70% 0.26x / 0.19x, 90% 0.31x / 0.22x;
+# @56 (99 px) 90% 0.53x / 0.40x; MobileNetV2-1.0 70% @64 (150 px) 0.45x / 0.39x, @128 (599 px)
+# 1.01x / 1.33x, @160 (936 px) 1.06x / 1.22x, @224 (1,834 px) 1.23x / 1.86x. The threshold sits
+# between the break-even (~600 px) and the first winning point. claim_int8=False turns int8 off.
+DEFAULT_CLAIM_INT8 = True
+DEFAULT_MIN_PLANE_INT8 = 768
 
 
 class _Support(OperatorSupportBase):
@@ -58,8 +65,10 @@ class _Support(OperatorSupportBase):
 class EdgekitPartitioner(Partitioner):
     def __init__(
         self, weights: Mapping[str, torch.Tensor], min_sparsity: float = DEFAULT_MIN_SPARSITY,
-        min_plane: float = DEFAULT_MIN_PLANE, claim_int8: bool = DEFAULT_CLAIM_INT8,
+        min_plane: float | None = None, claim_int8: bool = DEFAULT_CLAIM_INT8,
     ) -> None:
+        """min_plane: None -> DEFAULT_MIN_PLANE for fp32 chains and DEFAULT_MIN_PLANE_INT8 for int8
+        ones; a number applies to both (0 forces the claim on any plane)."""
         super().__init__()
         # name -> (zero groups, groups) for every 1x1 conv weight; computed once from real values.
         self.group_counts = {
@@ -68,7 +77,8 @@ class EdgekitPartitioner(Partitioner):
             if isinstance(t, torch.Tensor) and t.dim() == 4 and t.shape[2:] == (1, 1)
         }
         self.min_sparsity = float(min_sparsity)
-        self.min_plane = float(min_plane)
+        self.min_plane = DEFAULT_MIN_PLANE if min_plane is None else float(min_plane)
+        self.min_plane_int8 = DEFAULT_MIN_PLANE_INT8 if min_plane is None else float(min_plane)
         self.claim_int8 = bool(claim_int8)
         self.delegation_spec = DelegationSpec(BACKEND_ID, [])
         self.claimed: list[dict] = []  # what the last partition() call took, for reports and tests
@@ -97,16 +107,15 @@ class EdgekitPartitioner(Partitioner):
                 if fp32_pointwise or name is not None:
                     z, t = self.group_counts.get(name, (0, 1))
                     zero, total = zero + z, total + t
-                if fp32_pointwise:
-                    fp32 = True
                     m = _pointwise_macs(n)
                     macs, plane_macs = macs + m, plane_macs + m * _plane(n)
+                fp32 = fp32 or fp32_pointwise
             sparsity = zero / total if total else 0.0
             plane = plane_macs / macs if macs else 0.0
             int8 = not fp32 and any(support_qs8.in_quantized_region(n) for n in nodes)
             if total == 0 or sparsity < self.min_sparsity or (fp32 and plane < self.min_plane):
                 continue
-            if int8 and not self.claim_int8:
+            if int8 and (not self.claim_int8 or plane < self.min_plane_int8):
                 continue
             tag = f"edgekit_{len(tags)}"
             for n in nodes:
