@@ -128,7 +128,6 @@ int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, in
 }
 #else
 int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, int max) {
-  (void)names, (void)fns, (void)max;
-  return 0;
+  return max > 0 ? ek_qs8_dwconv_chw_neon_variant(&names[0], &fns[0]) : 0; /* AArch64: NEON, else none */
 }
 #endif

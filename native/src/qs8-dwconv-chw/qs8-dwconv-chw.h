@@ -47,6 +47,8 @@ void ek_qs8_dwconv_chw_ref(const ek_dwconv_geom* g, const int8_t* x, const int8_
 int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, int max);
 /* The AVX-512 VBMI + VNNI variant (in-place int8 plane, vpdpbusd): 1 and the pair if this CPU runs it. */
 int ek_qs8_dwconv_chw_avx512_variant(const char** name, ek_qs8_dwconv_chw_fn* fn);
+/* The AArch64 NEON variant (int16 multiply-accumulate on interior columns): 1 on AArch64. */
+int ek_qs8_dwconv_chw_neon_variant(const char** name, ek_qs8_dwconv_chw_fn* fn);
 
 #ifdef __cplusplus
 }
