@@ -40,7 +40,6 @@ def xnnpack_quantizer() -> Any:
 
 
 def litert_quantizer() -> Any:
-    from litert_torch.quantize import pt2e_quantizer
+    from edgekit.quant.litert_relu6 import litert_quantizer as quantizer
 
-    config = pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False)
-    return pt2e_quantizer.PT2EQuantizer().set_global(config)
+    return quantizer()
