@@ -4,14 +4,18 @@
     python -m edgekit.train.accuracy_table table fmnist_mobilenet_v2 fmnist_mobilenet_v2_s70 ...
 
 `run` writes build/accuracy/<model>-<format>/ (one bundle per format) and <model>-<format>.json
-(results); an existing bundle is reused, so steps can run in parallel processes and be resumed.
+(results); an existing bundle is reused when it was exported from the same weights (a fingerprint of
+the state dict), so steps can run in parallel processes and be resumed, and a retrained checkpoint
+is never scored through a stale export.
 `table` prints the Markdown table docs/ACCURACY.md holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -21,6 +25,15 @@ OUT = Path("build/accuracy")
 RUNTIMES = ("executorch", "tflite", "onnx")
 
 
+def weights_fingerprint(net: Any) -> str:
+    """sha256 over the state dict's names and bytes: which weights a bundle was exported from."""
+    h = hashlib.sha256()
+    for name, t in sorted(net.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT,
         sparse_storage: bool = True) -> list[dict[str, Any]]:
     from edgekit import models
@@ -28,7 +41,7 @@ def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT
     from edgekit.config import ExportConfig
     from edgekit.eval import evaluate_bundle
     from edgekit.export import export
-    from edgekit.sparsity import describe
+    from edgekit.sparsity import describe, select_layers
     from edgekit.train import evaluate
     from edgekit.train.modelref import resolve
 
@@ -37,24 +50,31 @@ def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT
     print(f"{model}: eager fp32 top-1 {eager:.4f}", flush=True)
     info = describe(net)
     target = models.MODELS.meta(model).get("sparsity") if model in models.MODELS else None
-    sparsity = {"target": target, "pattern": info["pattern"],
-                "selected_layers": info["overall"]["sparse_layers_sparsity"],
+    # over every selected layer, so a sensitivity plan's dense layers count (the issue's definition)
+    selected = [m.weight.detach() for m in select_layers(net).values()]
+    zeros = sum(int((w == 0).sum()) for w in selected) / sum(w.numel() for w in selected)
+    sparsity = {"target": target, "pattern": info["pattern"], "selected_layers": zeros,
                 "all_weights": info["overall"]["sparsity"]}
+    fingerprint = weights_fingerprint(net)
     records = []
     for fmt in formats:  # one bundle and one result file per format: parallel processes, resumable
         t0 = time.time()
         bundle = out / f"{model}-{fmt}"
-        if not (bundle / "edgekit.json").is_file():
+        stamp = out / f"{model}-{fmt}.weights"
+        fresh = stamp.is_file() and stamp.read_text().strip() == fingerprint
+        if not fresh or not (bundle / "edgekit.json").is_file():
+            shutil.rmtree(bundle, ignore_errors=True)   # exported from other weights, or half done
             cfg = ExportConfig(model=model, formats=[fmt], precisions=["fp32", "int8"], calib=data,
                                calib_n=calib_n, eval_data=data, out=str(bundle),
                                sparse_backend=sparse_storage, tflite_sparse=sparse_storage)
             export(cfg, progress=lambda s: print(f"{model}: {s}", flush=True), quiet_stdout=True)
+            write_text(stamp, fingerprint + "\n")
         results = []
         for r in evaluate_bundle(bundle, data):
             results.append(r.to_json())
             print(f"{model}: {r.runtime} {r.precision} top-1 {r.top1:.4f} ({r.n} images)", flush=True)
         record = {"model": model, "format": fmt, "data": data, "eager_fp32": eager, "calib_n": calib_n,
-                  "sparse_storage": sparse_storage,
+                  "weights": fingerprint, "sparse_storage": sparse_storage,
                   "sparsity": sparsity, "results": results, "seconds": time.time() - t0}
         write_text(out / f"{model}-{fmt}.json", json.dumps(record, indent=1))
         records.append(record)

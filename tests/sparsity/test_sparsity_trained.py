@@ -46,9 +46,12 @@ def test_sparse_variants_carry_their_4x1_sparsity(name):
     model = models.create(name)
     info = describe(model)
     assert info["pattern"] == "4x1" or info["pattern"] == "8x1" or info["pattern"] == "mixed"
-    assert set(info["layers"]) == set(select_layers(model))
+    selected = select_layers(model)
+    assert set(info["layers"]) <= set(selected)   # a sensitivity plan may leave sensitive layers dense
     assert all(v["pattern"] in ("4x1", "8x1") for v in info["layers"].values())
-    assert info["overall"]["sparse_layers_sparsity"] == pytest.approx(TRAINED[name], abs=0.01)
+    weights = [m.weight.detach() for m in selected.values()]
+    zeros = sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)
+    assert zeros == pytest.approx(TRAINED[name], abs=0.01)   # of all selected weights, as planned
     assert info["target"] == TRAINED[name]
 
 
