@@ -1,7 +1,8 @@
 """Models trained by edgekit on real data, with committed weights (edgekit/models/weights/).
 
     fmnist_mobilenet_v2        MobileNetV2 x0.5, 1x28x28 Fashion-MNIST, dense (the built-in default)
-    fmnist_mobilenet_v2_s50    the same, 50% 4x1 group sparsity in the 1x1 convs, fine-tuned
+    fmnist_mobilenet_v2_s50    the same, 50% of its 1x1 conv weights pruned in 4x1 groups (per-layer
+                               levels from a sensitivity plan), fine-tuned with distillation
     fmnist_mobilenet_v2_s70    70%
     fmnist_mobilenet_v2_s90    90%
     fmnist_lsnet               LSNet (lsnet_mini: every LSNet block kind), 1x32x32 Fashion-MNIST, dense
