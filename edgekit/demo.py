@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-n", type=int, default=1000, help="Fashion-MNIST test images for parity/accuracy")
     ap.add_argument("--skip-imagenet", action="store_true", help="only the default model and its report")
     args = ap.parse_args(argv)
+    # torch's pytree deprecation notices, raised inside the exporters, say nothing to the demo's reader
+    warnings.filterwarnings("ignore", category=FutureWarning)
     console = Console(width=max(120, Console().width))
     err = Console(stderr=True)
     root = Path(args.out)
