@@ -38,13 +38,19 @@ class TinyMobileNet(nn.Module):
 def make_tiny(seed: int = 0, sparsity: float = 0.7) -> TinyMobileNet:
     torch.manual_seed(seed)
     model = TinyMobileNet().eval()
-    with torch.no_grad():
-        model.bn.running_mean.normal_(0, 0.5)
-        model.bn.running_var.uniform_(0.5, 2.0)
-        model.bn.weight.uniform_(0.5, 1.5)
-        model.bn.bias.normal_(0, 0.1)
+    randomize_bn(model.bn)
     prune_pointwise(model, sparsity)
     return model
+
+
+def randomize_bn(bn: nn.BatchNorm2d, affine: bool = True) -> None:
+    """Non-trivial BN statistics (and scale/shift), so folding the BN is really exercised."""
+    with torch.no_grad():
+        bn.running_mean.normal_(0, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+        if affine:
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.normal_(0, 0.1)
 
 
 def prune_pointwise(model: nn.Module, sparsity: float, group_m: int = 4) -> None:

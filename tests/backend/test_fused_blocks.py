@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from edgekit.backends.executorch import runtime
-from tests.backend.nets import prune_pointwise
+from tests.backend.nets import prune_pointwise, randomize_bn
 
 
 class Blocks(nn.Module):
@@ -46,18 +46,21 @@ class Blocks(nn.Module):
         return self.head(x.mean([2, 3]))
 
 
+def make_blocks() -> tuple[Blocks, torch.Tensor]:
+    """The pruned test net and its input. Odd sizes: stem 63x60, block a's expanded tensor 96 x 63 x 60
+    (several bands), its depthwise 63x60 -> 32x30 (stride 2), block b at 32x30 and c (5x5) after it."""
+    torch.manual_seed(0)
+    model = Blocks().eval()
+    randomize_bn(model.a_bn, affine=False)
+    prune_pointwise(model, 0.8)
+    return model, torch.randn(1, 3, 125, 119, generator=torch.Generator().manual_seed(1))
+
+
 @pytest.fixture(scope="module")
 def blocks_export(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict:
     from edgekit.backends.executorch.lowering import delegated_backends, lower
 
-    torch.manual_seed(0)
-    model = Blocks().eval()
-    with torch.no_grad():
-        model.a_bn.running_mean.normal_(0, 0.5)
-        model.a_bn.running_var.uniform_(0.5, 2.0)
-    prune_pointwise(model, 0.8)
-    # Odd sizes: stem 63x60, block a's depthwise 63x60 -> 32x30 (several bands at 512 KB / band).
-    x = torch.randn(1, 3, 125, 119, generator=torch.Generator().manual_seed(1))
+    model, x = make_blocks()
     prog = lower(torch.export.export(model, (x,)), model.state_dict(), sparse_backend=True)
     d = tmp_path_factory.mktemp("blocks")
     (d / "blocks.pte").write_bytes(prog.buffer)

@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from edgekit.backends.executorch import runtime
-from tests.backend.nets import prune_pointwise
-from tests.backend.test_fused_blocks import Blocks, run
+from tests.backend.test_fused_blocks import make_blocks, run
 from tests.backend.test_int8 import MAX_STEPS, _output_scale, _steps
 
 
@@ -21,15 +20,7 @@ def int8_blocks(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict
     from edgekit.backends.executorch.lowering import delegated_backends, lower
     from edgekit.quant.pt2e import quantize_pt2e, xnnpack_quantizer
 
-    torch.manual_seed(0)
-    model = Blocks().eval()
-    with torch.no_grad():
-        model.a_bn.running_mean.normal_(0, 0.5)
-        model.a_bn.running_var.uniform_(0.5, 2.0)
-    prune_pointwise(model, 0.8)
-    # Odd sizes: stem 63x60, block a's expanded tensor 96 x 63 x 60 (362 KB: two 256 KB bands),
-    # its depthwise 63x60 -> 32x30 (stride 2), block b at 32x30 and c (5x5) after it.
-    x = torch.randn(1, 3, 125, 119, generator=torch.Generator().manual_seed(1))
+    model, x = make_blocks()   # block a's expanded int8 tensor: 362 KB, two 256 KB bands
     calib = np.random.RandomState(0).randn(4, *x.shape[1:]).astype(np.float32)
     quantized = quantize_pt2e(model, x, calib, xnnpack_quantizer())
     weights = quantized.state_dict()

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from edgekit.backends.executorch import runtime
 from edgekit.backends.executorch.lowering import delegated_backends, lower
-from tests.backend.nets import prune_pointwise
+from tests.backend.nets import prune_pointwise, randomize_bn
 
 
 class StemNet(nn.Module):
@@ -52,11 +52,7 @@ def make(seed: int, sparsity: float = 0.8, **kw) -> StemNet:
     torch.manual_seed(seed)
     model = StemNet(**kw).eval()
     if isinstance(model.bn, nn.BatchNorm2d):
-        with torch.no_grad():
-            model.bn.running_mean.normal_(0, 0.5)
-            model.bn.running_var.uniform_(0.5, 2.0)
-            model.bn.weight.uniform_(0.5, 1.5)
-            model.bn.bias.normal_(0, 0.1)
+        randomize_bn(model.bn)
     prune_pointwise(model, sparsity)
     return model
 
