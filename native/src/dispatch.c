@@ -188,3 +188,53 @@ ek_status ek_gspmm_qs8(const ek_weights* w, int32_t N, const int8_t* X, int32_t 
   if (acc0 != acc0_stack) free(acc0);
   return st;
 }
+
+ek_status ek_weights_split_blocks(const ek_weights* w, int32_t parts, int32_t* bounds) {
+  if (!w || parts < 1 || !bounds) return EK_ERR_ARG;
+  const int64_t total = w->block_ptr[w->num_blocks] - w->block_ptr[0];
+  int32_t b = 0;
+  bounds[0] = 0;
+  for (int32_t p = 1; p < parts; p++) { /* first block boundary at or past p/parts of the groups */
+    const int64_t want = w->block_ptr[0] + total * p / parts;
+    while (b < w->num_blocks && w->block_ptr[b] < want) b++;
+    bounds[p] = b;
+  }
+  bounds[parts] = w->num_blocks;
+  return EK_OK;
+}
+
+/* Blocks [b0, b1) as weights of their own: the same arrays, offset (block_ptr holds absolute group
+ * offsets, so the shifted pointer needs no rebasing); output rows shift with them. */
+static ek_weights block_view(const ek_weights* w, int32_t b0, int32_t b1) {
+  ek_weights v = *w;
+  const int32_t m0 = b0 * w->group_m;
+  v.num_blocks = b1 - b0;
+  v.M = w->M - m0 < (b1 - b0) * w->group_m ? w->M - m0 : (b1 - b0) * w->group_m;
+  v.block_ptr = w->block_ptr + b0;
+  if (v.f32_bias) v.f32_bias += m0;
+  if (v.q_bias) v.q_bias += m0;
+  if (v.q_scale) v.q_scale += m0;
+  if (v.q_wsum) v.q_wsum += m0;
+  v.mem = NULL;
+  return v;
+}
+
+static int valid_blocks(const ek_weights* w, int32_t b0, int32_t b1) {
+  return w && b0 >= 0 && b0 <= b1 && b1 <= w->num_blocks;
+}
+
+ek_status ek_gspmm_f32_blocks(const ek_weights* w, int32_t block0, int32_t block1, int32_t N, const float* X,
+                              int32_t ldx, float* Y, int32_t ldy, const ek_f32_params* params) {
+  if (!valid_blocks(w, block0, block1)) return EK_ERR_ARG;
+  if (block0 == block1) return EK_OK;
+  const ek_weights v = block_view(w, block0, block1);
+  return ek_gspmm_f32(&v, N, X, ldx, Y ? Y + (size_t)block0 * w->group_m * (size_t)ldy : Y, ldy, params);
+}
+
+ek_status ek_gspmm_qs8_blocks(const ek_weights* w, int32_t block0, int32_t block1, int32_t N, const int8_t* X,
+                              int32_t ldx, int8_t* Y, int32_t ldy, const ek_qs8_params* params) {
+  if (!valid_blocks(w, block0, block1)) return EK_ERR_ARG;
+  if (block0 == block1) return EK_OK;
+  const ek_weights v = block_view(w, block0, block1);
+  return ek_gspmm_qs8(&v, N, X, ldx, Y ? Y + (size_t)block0 * w->group_m * (size_t)ldy : Y, ldy, params);
+}

@@ -68,6 +68,18 @@ static void run_f32(const kcase* c, ek_isa isa) {
                c->M, c->K, c->N, c->sparsity_pct, m, n, got, ref);
     }
   EK_CHECK(!bad, "f32 case above");
+  if (st == EK_OK) { /* output-channel slices (threads on small planes): the same bits as the full call */
+    float* Y2 = aligned_alloc(64, (sizeof(float) * (size_t)c->M * ldy + 63) / 64 * 64);
+    for (int32_t i = 0; i < c->M * ldy; i++) Y2[i] = -777.0f;
+    int32_t bounds[4];
+    ek_status ss = ek_weights_split_blocks(w, 3, bounds);
+    for (int part = 0; part < 3 && ss == EK_OK; part++)
+      ss = ek_gspmm_f32_blocks(w, bounds[part], bounds[part + 1], c->N, X, ldx, Y2, ldy, &params);
+    EK_CHECK(ss == EK_OK && memcmp(Y, Y2, sizeof(float) * (size_t)c->M * ldy) == 0,
+             "f32 %s gm=%d M=%d K=%d N=%d: 3 block slices [%d %d %d %d] differ from the full call", ek_isa_name(isa),
+             c->gm, c->M, c->K, c->N, bounds[0], bounds[1], bounds[2], bounds[3]);
+    free(Y2);
+  }
   ek_weights_close(w);
   free(blob), free(W), free(mask), free(bias), free(X), free(Y);
 }
@@ -131,6 +143,21 @@ static void run_qs8(const kcase* c, ek_isa isa) {
     }
   }
   EK_CHECK(!bad, "qs8 case above");
+  if (st == EK_OK) {
+    int8_t* Y2 = aligned_alloc(64, ((size_t)c->M * ldy + 63) / 64 * 64);
+    memset(Y2, 0x5a, (size_t)c->M * ldy);
+    int32_t bounds[4];
+    ek_status ss = ek_weights_split_blocks(w, 3, bounds);
+    for (int part = 0; part < 3 && ss == EK_OK; part++)
+      ss = ek_gspmm_qs8_blocks(w, bounds[part], bounds[part + 1], c->N, X, ldx, Y2, ldy, &p);
+    EK_CHECK(ss == EK_OK && memcmp(Y, Y2, (size_t)c->M * ldy) == 0,
+             "qs8 %s gm=%d M=%d K=%d N=%d: 3 block slices [%d %d %d %d] differ from the full call", ek_isa_name(isa),
+             c->gm, c->M, c->K, c->N, bounds[0], bounds[1], bounds[2], bounds[3]);
+    EK_CHECK(ek_gspmm_qs8_blocks(w, 1, 0, c->N, X, ldx, Y2, ldy, &p) == EK_ERR_ARG &&
+                 ek_gspmm_qs8_blocks(w, 0, bounds[3] + 1, c->N, X, ldx, Y2, ldy, &p) == EK_ERR_ARG,
+             "qs8 blocks: reversed or out-of-range slices are rejected");
+    free(Y2);
+  }
   ek_weights_close(w);
   free(blob), free(W), free(mask), free(scale), free(bias), free(X), free(Y);
 }

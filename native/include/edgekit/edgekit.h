@@ -99,6 +99,18 @@ ek_status ek_gspmm_f32(const ek_weights* w, int32_t N, const float* X, int32_t l
 ek_status ek_gspmm_qs8(const ek_weights* w, int32_t N, const int8_t* X, int32_t ldx,
                        int8_t* Y, int32_t ldy, const ek_qs8_params* params);
 
+/* Output-channel slices, for threads that split a layer whose plane is too small to split by
+ * columns (a 7x7 plane is one vector tile wide): block b is output channels [b * group_m,
+ * (b + 1) * group_m). ek_weights_split_blocks fills bounds[0..parts] (0 = bounds[0] <= ... <=
+ * bounds[parts] = number of blocks) so each slice holds about the same number of kept groups. The
+ * _blocks calls compute blocks [block0, block1) only, Y still pointing at output channel 0: the
+ * same bits as those rows of the full call. */
+ek_status ek_weights_split_blocks(const ek_weights* w, int32_t parts, int32_t* bounds);
+ek_status ek_gspmm_f32_blocks(const ek_weights* w, int32_t block0, int32_t block1, int32_t N, const float* X,
+                              int32_t ldx, float* Y, int32_t ldy, const ek_f32_params* params);
+ek_status ek_gspmm_qs8_blocks(const ek_weights* w, int32_t block0, int32_t block1, int32_t N, const int8_t* X,
+                              int32_t ldx, int8_t* Y, int32_t ldy, const ek_qs8_params* params);
+
 /* Dense baseline with the same math and layout (W row-major M x K). */
 ek_status ek_dense_f32(int32_t M, int32_t K, int32_t N, const float* W, const float* bias,
                        const float* X, int32_t ldx, float* Y, int32_t ldy, const ek_f32_params* params);
