@@ -5,7 +5,8 @@
 #   make backend-fuzz          libFuzzer run over the delegate blob parser (bounded; a TEST_TARGET)
 #   make backend-dwconv-test   depthwise CHW kernel variants (fp32 and int8) and the int8 table / add vs
 #                              the plain-C references (a TEST_TARGET)
-#                              + the dense CHW stem conv variants (ekx_conv_test)
+#                              + the dense CHW stem conv variants, fp32 and int8 (ekx_conv_test,
+#                              ekx_qs8_conv_test)
 #   make backend-aarch64       cross-build both for arm64 against the executorch aarch64 wheel:
 #                              build/native-executorch-aarch64/{libedgekit_executorch.so,edgekit-run}
 #   make backend-aarch64-check run a sparse .pte under qemu-aarch64 and compare with x86
@@ -30,6 +31,7 @@ backend-dwconv-test: backend
 	$(BACKEND_BUILD)/ekx_dwconv_test
 	$(BACKEND_BUILD)/ekx_conv_test
 	$(BACKEND_BUILD)/ekx_qs8_dwconv_test
+	$(BACKEND_BUILD)/ekx_qs8_conv_test
 	$(BACKEND_BUILD)/ekx_qs8_eltwise_test
 
 backend-fuzz: $(STAMPS)/venv $(STAMPS)/apt backend
