@@ -63,10 +63,10 @@ def test_int8_chains_are_claimed(int8_export: dict) -> None:
     ops = [n for n in edge.graph.nodes if n.op == "call_function" and n.target in (support.CONV, support.ADD)]
     claimed = [n for n in ops if "delegation_tag" in n.meta]
     kinds = {support_qs8.conv_kind(n, edge) or "add" for n in claimed}
-    # 8 convs, the residual add and hardswish's decomposed (float) add: all but the 3x3 stem conv and
-    # that add run in the edgekit delegate, the ReLU6 after the expand conv included: 8 of 10.
-    assert len(ops) == 10 and len(claimed) == 8, [n.name for n in claimed]
-    assert kinds == {"pointwise", "depthwise", "add"}
+    # 8 convs, the residual add and hardswish's decomposed (float) add: all but that add run in the
+    # edgekit delegate (the 3x3 stem as the int8 dense conv), the ReLU6 after the expand conv included.
+    assert len(ops) == 10 and len(claimed) == 9, [n.name for n in claimed]
+    assert kinds == {"pointwise", "depthwise", "dense", "add"}
     assert all(c["group_sparsity_1x1"] >= 0.5 for c in part.claimed)
 
 

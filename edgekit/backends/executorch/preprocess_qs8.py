@@ -134,8 +134,10 @@ def _conv_op(node: Node, ep: ExportedProgram, x: int, out: int, program: Program
     scales = w_scale.numpy().astype("<f4")
     if support_qs8.conv_kind(node, ep) == "pointwise":
         return Op(OpKind.CONV1X1, [x], out, data=pack_qs8(w8.reshape(w8.shape[0], w8.shape[1]), scales, bias))
+    # Depthwise (C x kh*kw) and dense stem (OIHW) weights: per output channel its taps, then the
+    # int32 bias and f32 weight scale per output channel (program_format.h).
     kh, kw = w8.shape[2:]
     (sh, sw), (ph, pw) = node.args[3], node.args[4]
-    data = (np.ascontiguousarray(w8.reshape(w8.shape[0], kh * kw)).tobytes()
-            + bias.astype("<i4").tobytes() + scales.tobytes())
-    return Op(OpKind.DWCONV, [x], out, ints=[kh, kw, sh, sw, ph, pw, ph, pw], data=data)
+    data = np.ascontiguousarray(w8).tobytes() + bias.astype("<i4").tobytes() + scales.tobytes()
+    kind = OpKind.CONV if support_qs8.conv_kind(node, ep) == "dense" else OpKind.DWCONV
+    return Op(kind, [x], out, ints=[kh, kw, sh, sw, ph, pw, ph, pw], data=data)

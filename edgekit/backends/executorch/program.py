@@ -1,4 +1,5 @@
-"""The delegate program: a list of CHW ops over values, and its binary form (blob v2; v2 added CONV).
+"""The delegate program: a list of CHW ops over values, and its binary form (blob v3: v2 added the fp32
+CONV, v3 the int8 one).
 
 The byte layout is specified in native/executorch/src/program_format.h; the C++ side validates it.
 """
@@ -12,7 +13,7 @@ from enum import IntEnum
 import numpy as np
 
 MAGIC = b"EKXB"
-VERSION = 2
+VERSION = 3
 NONE_ID = 0xFFFFFFFF
 DATA_ALIGN = 64
 _HEADER = struct.Struct("<4s7I")
@@ -32,7 +33,7 @@ class OpKind(IntEnum):
     CLAMP = 4
     HARDSWISH = 5
     GAVGPOOL = 6
-    CONV = 7  # dense stem convolution (few input channels), fp32
+    CONV = 7  # dense stem convolution (few input channels), fp32 (v2) and int8 (v3)
 
 
 @dataclass

@@ -6,9 +6,10 @@ XNNPACKQuantizer + to_edge give every quantized op the shape
 with the conv weight as dequantize_per_channel(int8 constant, scales, zero points = 0, axis 0) and
 an fp32 bias. The backend claims such groups for 1x1 convolutions, depthwise 3x3/5x5 s1/s2
 convolutions, adds and standalone dq -> ReLU6 -> q groups (how the quantizer leaves ReLU6 after a conv;
-run as a 256-entry lookup table) (batch 1, int8 activations): the whole group goes into the delegate, so
+run as a 256-entry lookup table), and the dense stem convolution (few input channels: it reads the
+quantized NCHW image directly) (batch 1, int8 activations): the whole group goes into the delegate, so
 values cross the delegate boundary as int8 and stay int8 CHW inside it. Anything else in a
-quantized graph (the fp32 tail mean, hardswish, the stem) is left to XNNPACK.
+quantized graph (the input quantize, the fp32 tail mean, hardswish) is left to XNNPACK.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ QUANT = _qd.quantize_per_tensor.default
 DEQUANT = _qd.dequantize_per_tensor.default
 DEQUANT_CHANNEL = _qd.dequantize_per_channel.default
 ACTIVATIONS = support.CLAMPS  # relu, hardtanh (ReLU6), clamp
+STEM_MAX_OUT_CHANNELS = 256  # EK_QS8_CONV_CHW_MAX_M (native/src/qs8-conv-chw)
 
 
 def _val(node: object) -> torch.Tensor | None:
@@ -84,7 +86,9 @@ def weight_dequant(conv: Node, ep: ExportedProgram) -> Node | None:
 
 
 def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
-    """"pointwise" / "depthwise" for a quantized conv the backend runs, else None."""
+    """"pointwise" / "depthwise" / "dense" (the stem: few input channels) for a quantized conv the
+    backend runs, else None. Like fp32, a stem is claimed only inside a partition whose 1x1 convs
+    are sparse (the partitioner counts only pointwise convs)."""
     if node.target != support.CONV or len(node.args) < 9:
         return None
     x, w, b, stride, padding, dilation, transposed, _, groups = node.args[:9]
@@ -97,7 +101,10 @@ def conv_kind(node: Node, ep: ExportedProgram) -> str | None:
     out = _val(node)
     if not (isinstance(out, torch.Tensor) and out.dim() == 4 and out.shape[0] == 1):
         return None
-    return support.conv_shape_kind(tuple(_val(w).shape), _val(x).shape[1], stride, padding, groups)
+    w_shape = tuple(_val(w).shape)
+    kind = support.conv_shape_kind(w_shape, _val(x).shape[1], stride, padding, groups)
+    stem = w_shape[0] <= STEM_MAX_OUT_CHANNELS and support.is_stem_shape(w_shape, groups, stride, padding)
+    return kind or ("dense" if stem else None)
 
 
 def is_standalone_activation(node: Node) -> bool:

@@ -119,11 +119,7 @@ int32_t f32_block_band_rows(const F32Block& b, const std::vector<ValueInfo>& val
   const int64_t row_bytes = int64_t{e.C} * e.W * 4;
   const int64_t rows_in = std::max<int64_t>(g.kh, kBandBytes / row_bytes);
   int32_t rows = static_cast<int32_t>(std::min<int64_t>(y.H, (rows_in - g.kh) / g.sh + 1));
-  if (threads > 1) {
-    if (y.H < 2 * threads) return 0;
-    rows = std::min(rows, (y.H + threads - 1) / threads);
-  }
-  return std::max(rows, 1);
+  return threaded_band_rows(rows, y, threads);
 }
 
 int run_f32_block(const F32Block& b, int32_t band_rows, const std::vector<ValueInfo>& values,

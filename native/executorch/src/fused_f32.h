@@ -38,8 +38,8 @@ std::vector<F32Block> find_f32_blocks(const std::vector<ValueInfo>& values, cons
                                       const std::vector<uint32_t>& outputs);
 
 // Depthwise output rows per band for this block and thread count: the expanded band (input rows of
-// the band times the expanded channels) fits a fixed L2 budget; 0 means "do not fuse here" (the
-// plane has fewer bands than threads: op-by-op execution keeps both threads busy).
+// the band times the expanded channels) fits a fixed L2 budget; 0 means "do not fuse here"
+// (threaded_band_rows in program.h: small planes at more than one thread run op by op).
 int32_t f32_block_band_rows(const F32Block& b, const std::vector<ValueInfo>& values,
                             const std::vector<OpInfo>& ops, int threads);
 

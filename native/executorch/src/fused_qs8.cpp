@@ -66,7 +66,10 @@ std::vector<Qs8Block> find_qs8_blocks(const std::vector<ValueInfo>& values, cons
     const int32_t previous_last = blocks.empty() ? -1 : std::max(blocks.back().project, blocks.back().add);
     if (i > 0 && previous_last < i - 1) {
       const ekx_op_rec& e = ops[i - 1].rec;
-      if (e.kind == EKX_OP_CONV1X1 && is_qs8(values, e) && e.out == d.in0 && private_to_block(e.out)) {
+      // The expansion is a 1x1 conv, or the dense stem conv (MobileNetV2's first block: stem ->
+      // depthwise -> project; the stem's 32 x 112 x 112 output then never leaves the band).
+      const bool expands = e.kind == EKX_OP_CONV1X1 || e.kind == EKX_OP_CONV;
+      if (expands && is_qs8(values, e) && e.out == d.in0 && private_to_block(e.out)) {
         b.expand = i - 1;
         b.in = e.in0;
       }
@@ -106,11 +109,7 @@ int32_t qs8_block_band_rows(const Qs8Block& b, const std::vector<ValueInfo>& val
   const int64_t row_bytes = int64_t{e.C} * e.W;
   const int64_t rows_in = std::max<int64_t>(g.kh, kBandBytes / row_bytes);
   int32_t rows = static_cast<int32_t>(std::min<int64_t>(y.H, (rows_in - g.kh) / g.sh + 1));
-  if (threads > 1) {
-    if (y.H < 2 * threads) return 0;
-    rows = std::min(rows, (y.H + threads - 1) / threads);
-  }
-  return std::max(rows, 1);
+  return threaded_band_rows(rows, y, threads);
 }
 
 int run_qs8_block(const Qs8Block& b, int32_t band_rows, const std::vector<ValueInfo>& values,
@@ -126,22 +125,25 @@ int run_qs8_block(const Qs8Block& b, int32_t band_rows, const std::vector<ValueI
   const int8_t* X = static_cast<const int8_t*>(ptr[b.in]);
   const int8_t* skip = b.skip != kNone ? static_cast<const int8_t*>(ptr[b.skip]) : nullptr;
   int8_t* Y = static_cast<int8_t*>(ptr[b.out]);
-  const ek_qs8_params expand_params =
-      b.expand >= 0 ? qs8_conv1x1_params(ops[b.expand], values[ops[b.expand].rec.in0], e) : ek_qs8_params{};
+  const bool stem = b.expand >= 0 && ops[b.expand].rec.kind == EKX_OP_CONV;
+  const ek_qs8_params expand_params = b.expand >= 0 && !stem
+                                          ? qs8_conv1x1_params(ops[b.expand], values[ops[b.expand].rec.in0], e)
+                                          : ek_qs8_params{};
   const ek_qs8_params proj_params = qs8_conv1x1_params(proj, d, p);
   ek_qs8_add_params add_params{};
   if (b.add >= 0 && !qs8_add_params(ops[b.add], values, &add_params)) return EK_ERR_ARG;
   const bool proj_first = b.add >= 0 && ops[b.add].rec.in0 == proj.rec.out;  // operand order of the add
 
   // Per-thread scratch: expanded band | depthwise output band | projection band (with an add) |
-  // the depthwise kernel's own scratch (floats).
+  // the depthwise kernel's own scratch (floats; the stem kernel uses it first, before the depthwise).
   const int32_t max_rows_in = std::min(H, (band_rows - 1) * g.sh + g.kh);
   const size_t expand_bytes = b.expand >= 0 ? (size_t{static_cast<uint32_t>(C)} * max_rows_in * W + 63) / 64 * 64 : 0;
   const size_t band_bytes = (size_t{static_cast<uint32_t>(C)} * band_rows * OW + 63) / 64 * 64;
   const size_t proj_bytes = b.add >= 0 ? (size_t{static_cast<uint32_t>(y.C)} * band_rows * OW + 63) / 64 * 64 : 0;
   const ek_dwconv_geom widest_geom{max_rows_in, W, band_rows, OW, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl};
   const size_t dw_bytes = ek_qs8_dwconv_chw_scratch(&widest_geom) * sizeof(float);
-  const size_t need = expand_bytes + band_bytes + proj_bytes + dw_bytes + 64;
+  const size_t stem_bytes = stem ? qs8_conv_scratch(ops[b.expand], values[ops[b.expand].rec.in0], e) * sizeof(float) : 0;
+  const size_t need = expand_bytes + band_bytes + proj_bytes + (dw_bytes > stem_bytes ? dw_bytes : stem_bytes) + 64;
 
   const int bands = (OH + band_rows - 1) / band_rows;
   std::atomic<int> status{0};
@@ -158,7 +160,12 @@ int run_qs8_block(const Qs8Block& b, int32_t band_rows, const std::vector<ValueI
 
     const int8_t* in = X + int64_t{win.first} * W;  // depthwise input band, channel stride in_ld
     int64_t in_ld = int64_t{H} * W;
-    if (b.expand >= 0) {
+    if (stem) {  // stem rows [first, last) of the band (the depthwise scratch is free until then)
+      const OpInfo& cv = ops[b.expand];
+      qs8_conv_rows(cv, values[cv.rec.in0], e, X, win.first, win.last, ebuf, int64_t{rows_in} * W, dscratch);
+      in = ebuf;
+      in_ld = int64_t{rows_in} * W;
+    } else if (b.expand >= 0) {
       ek_status st = ek_gspmm_qs8(ops[b.expand].weights, rows_in * W, X + int64_t{win.first} * W, H * W, ebuf,
                                   rows_in * W, &expand_params);
       if (st != EK_OK) status.store(st);

@@ -30,7 +30,7 @@ struct Qs8Block {
 std::vector<Qs8Block> find_qs8_blocks(const std::vector<ValueInfo>& values, const std::vector<OpInfo>& ops,
                                       const std::vector<uint32_t>& outputs);
 
-// Depthwise output rows per band (0: run this block op by op at this thread count).
+// Depthwise output rows per band (0: run this block op by op at this thread count; threaded_band_rows).
 int32_t qs8_block_band_rows(const Qs8Block& b, const std::vector<ValueInfo>& values, const std::vector<OpInfo>& ops,
                             int threads);
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "edgekit/edgekit.h"
+#include "qs8-conv-chw/qs8-conv-chw.h"
 #include "qs8-dwconv-chw/qs8-dwconv-chw.h"
 #include "qs8-eltwise-chw/qs8-eltwise-chw.h"
 #include "threadpool.h"
@@ -22,33 +23,54 @@ bool valid_qs8_clamp(const float* fp) {
          fp[1] == std::floor(fp[1]);
 }
 
-struct DwPayload {
-  const int8_t* weights;  // C x kh*kw
-  const uint8_t* bias;    // C int32 (unaligned: read with memcpy)
-  const uint8_t* scales;  // C f32
+// The payload every int8 conv op carries: per output channel `taps` int8 weights, then one int32
+// bias and one f32 weight scale per output channel.
+struct ConvPayload {
+  const int8_t* weights;  // channels x taps
+  const uint8_t* bias;    // channels int32 (unaligned: read with memcpy)
+  const uint8_t* scales;  // channels f32
 };
 
-DwPayload dw_payload(const OpInfo& op, int32_t channels) {
-  const int64_t taps = int64_t{op.rec.ip[0]} * op.rec.ip[1];
+ConvPayload conv_payload(const OpInfo& op, int64_t channels, int64_t taps) {
   const uint8_t* d = op.data;
-  return {reinterpret_cast<const int8_t*>(d), d + channels * taps, d + channels * taps + 4 * int64_t{channels}};
+  return {reinterpret_cast<const int8_t*>(d), d + channels * taps, d + channels * taps + 4 * channels};
+}
+
+int64_t dw_taps(const OpInfo& op) { return int64_t{op.rec.ip[0]} * op.rec.ip[1]; }
+int64_t conv_taps(const OpInfo& op, const ValueInfo& x) { return int64_t{x.C} * op.rec.ip[0] * op.rec.ip[1]; }
+
+// Size of the payload, every weight scale positive and finite, and every requantization scale
+// (input * weight / output, in fp32 as XNNPACK computes it) too; then the clamp.
+bool validate_conv_payload(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, int64_t channels, int64_t taps,
+                           const char* what, std::string* error) {
+  if (op.rec.data_len != static_cast<uint64_t>(channels * taps + channels * 8))
+    return fail(error, std::string("int8 ") + what + " payload has the wrong size");
+  const ConvPayload p = conv_payload(op, channels, taps);
+  for (int64_t c = 0; c < channels; c++) {
+    float s;
+    std::memcpy(&s, p.scales + 4 * c, 4);
+    if (!(s > 0.0f) || !std::isfinite(s)) return fail(error, std::string("bad int8 ") + what + " weight scale");
+    const float mult = x.scale * s / y.scale;
+    if (!(mult > 0.0f) || !std::isfinite(mult))
+      return fail(error, std::string("int8 ") + what + " requantization scale out of range");
+  }
+  return valid_qs8_clamp(op.rec.fp) ? true : fail(error, "bad int8 clamp");
 }
 
 bool validate_dwconv(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, std::string* error) {
-  const ekx_op_rec& r = op.rec;
-  if (!validate_dwconv_geometry(r, x, y, error)) return false;
-  const int32_t kh = r.ip[0], kw = r.ip[1];
-  const uint64_t channels = static_cast<uint32_t>(x.C);
-  if (r.data_len != channels * kh * kw + channels * 8) return fail(error, "int8 depthwise payload has the wrong size");
-  const DwPayload p = dw_payload(op, x.C);
-  for (int32_t c = 0; c < x.C; c++) {
-    float s;
-    std::memcpy(&s, p.scales + 4 * c, 4);
-    if (!(s > 0.0f) || !std::isfinite(s)) return fail(error, "bad int8 depthwise weight scale");
-    const float mult = x.scale * s / y.scale;
-    if (!(mult > 0.0f) || !std::isfinite(mult)) return fail(error, "int8 depthwise requantization scale out of range");
-  }
-  return valid_qs8_clamp(r.fp) ? true : fail(error, "bad int8 clamp");
+  if (!validate_dwconv_geometry(op.rec, x, y, error)) return false;
+  return validate_conv_payload(op, x, y, x.C, dw_taps(op), "depthwise", error);
+}
+
+ek_conv_geom conv_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
+  return ek_conv_geom{x.C, x.H, x.W, y.C, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+}
+
+bool validate_conv(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, std::string* error) {
+  if (!validate_window_geometry(op.rec, x, y, error)) return false;
+  const ek_conv_geom g = conv_geometry(op.rec, x, y);
+  if (!ek_qs8_conv_chw_supported(&g)) return fail(error, "int8 dense convolution too large (kernel, stride, taps or channels)");
+  return validate_conv_payload(op, x, y, y.C, conv_taps(op, x), "convolution", error);
 }
 
 ek_qs8_dwconv_params dw_params(const ValueInfo& x, const ValueInfo& y, const float* fp) {
@@ -69,9 +91,9 @@ bool same_shape(const ValueInfo& a, const ValueInfo& b) {
 void qs8_dwconv_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, const ek_dwconv_geom& g,
                          const int8_t* X, int64_t x_ld, int8_t* Y, int64_t y_ld, int64_t c0, int64_t c1,
                          float* scratch) {
-  const DwPayload pay = dw_payload(op, x.C);
+  const int64_t taps = dw_taps(op);
+  const ConvPayload pay = conv_payload(op, x.C, taps);
   const ek_qs8_dwconv_params params = dw_params(x, y, op.rec.fp);
-  const int64_t taps = int64_t{g.kh} * g.kw;
   for (int64_t c = c0; c < c1; c++) {
     int32_t bias;
     float w_scale;
@@ -80,6 +102,27 @@ void qs8_dwconv_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& 
     const float mult = x.scale * w_scale / y.scale;  // as XNNPACK: input * kernel / output, in fp32
     ek_qs8_dwconv_chw(&g, X + c * x_ld, pay.weights + c * taps, bias, mult, &params, Y + c * y_ld, scratch);
   }
+}
+
+size_t qs8_conv_scratch(const OpInfo& op, const ValueInfo& x, const ValueInfo& y) {
+  const ek_conv_geom g = conv_geometry(op.rec, x, y);
+  return ek_qs8_conv_chw_scratch(&g);
+}
+
+void qs8_conv_rows(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, const int8_t* X, int32_t oy0,
+                   int32_t oy1, int8_t* Y, int64_t y_ld, float* scratch) {
+  const ek_conv_geom g = conv_geometry(op.rec, x, y);
+  const ConvPayload pay = conv_payload(op, y.C, conv_taps(op, x));
+  int32_t bias[EK_QS8_CONV_CHW_MAX_M];
+  float mult[EK_QS8_CONV_CHW_MAX_M];
+  for (int32_t m = 0; m < y.C; m++) {
+    float w_scale;
+    std::memcpy(&bias[m], pay.bias + 4 * m, 4);
+    std::memcpy(&w_scale, pay.scales + 4 * m, 4);
+    mult[m] = x.scale * w_scale / y.scale;  // as XNNPACK: input * kernel / output, in fp32
+  }
+  const ek_qs8_dwconv_params params = dw_params(x, y, op.rec.fp);
+  ek_qs8_conv_chw(&g, X, pay.weights, bias, mult, &params, oy0, oy1, Y, y_ld, scratch);
 }
 
 ek_qs8_params qs8_conv1x1_params(const OpInfo& op, const ValueInfo& x, const ValueInfo& y) {
@@ -99,6 +142,8 @@ bool validate_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std
   switch (r.kind) {
     case EKX_OP_DWCONV:
       return validate_dwconv(op, x, y, error);
+    case EKX_OP_CONV:
+      return validate_conv(op, x, y, error);
     case EKX_OP_ADD: {
       if (r.data_len != 0) return fail(error, "unexpected data");
       const ValueInfo& b = values[r.in1];
@@ -111,7 +156,7 @@ bool validate_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std
       if (!same_shape(x, y)) return fail(error, "clamp changes the shape");
       return r.data_len == 256 ? true : fail(error, "int8 clamp needs a 256-byte lookup table");
     default:
-      return fail(error, "int8 is supported for 1x1 and depthwise convolution, add and clamp only");
+      return fail(error, "int8 is supported for 1x1, depthwise and dense stem convolution, add and clamp only");
   }
 }
 
@@ -132,6 +177,20 @@ int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vect
         if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
         const int64_t c0 = int64_t{x.C} * i / chunks, c1 = int64_t{x.C} * (i + 1) / chunks;
         qs8_dwconv_channels(op, x, y, g, X, int64_t{x.H} * x.W, Y, int64_t{y.H} * y.W, c0, c1, scratch.data());
+      });
+      return 0;
+    }
+    case EKX_OP_CONV: {  // output rows split over threads
+      const int8_t* X = static_cast<const int8_t*>(ptr[r.in0]);
+      int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
+      const size_t scratch_floats = qs8_conv_scratch(op, x, y);
+      const int chunks = threads < y.H ? threads : y.H;
+      pool.run(chunks, [&](int i) {
+        thread_local std::vector<float> scratch;
+        if (scratch.size() < scratch_floats + 1) scratch.resize(scratch_floats + 1);
+        const int32_t oy0 = static_cast<int32_t>(int64_t{y.H} * i / chunks);
+        const int32_t oy1 = static_cast<int32_t>(int64_t{y.H} * (i + 1) / chunks);
+        qs8_conv_rows(op, x, y, X, oy0, oy1, Y + int64_t{oy0} * y.W, int64_t{y.H} * y.W, scratch.data());
       });
       return 0;
     }

@@ -1,5 +1,6 @@
 // int8 (qs8) CHW ops of the delegate program other than the 1x1 convolution (which program.cpp
-// runs on ek_gspmm_qs8): depthwise convolution, add and clamp (a lookup table), XNNPACK's qs8 arithmetic.
+// runs on ek_gspmm_qs8): depthwise convolution, the dense stem convolution, add and clamp (a lookup
+// table), XNNPACK's qs8 arithmetic.
 #pragma once
 
 #include <string>
@@ -24,6 +25,12 @@ int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vect
 void qs8_dwconv_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, const ek_dwconv_geom& g,
                          const int8_t* X, int64_t x_ld, int8_t* Y, int64_t y_ld, int64_t c0, int64_t c1,
                          float* scratch);
+// Output rows [oy0, oy1) of a validated int8 dense (stem) convolution: y points at row oy0 of channel
+// 0, channel m at y + m * y_ld. scratch: ek_qs8_conv_chw_scratch floats for the op's geometry.
+void qs8_conv_rows(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, const int8_t* X, int32_t oy0,
+                   int32_t oy1, int8_t* Y, int64_t y_ld, float* scratch);
+// Floats of scratch qs8_conv_rows needs for this op.
+size_t qs8_conv_scratch(const OpInfo& op, const ValueInfo& x, const ValueInfo& y);
 // The 1x1 convolution's requantization parameters (x: its input value, y: its output value).
 ek_qs8_params qs8_conv1x1_params(const OpInfo& op, const ValueInfo& x, const ValueInfo& y);
 // The add's fixed-point parameters (a = in0, b = in1); false when the scales are out of range.

@@ -1,7 +1,7 @@
 /*
- * edgekit ExecuTorch delegate blob, version 2 ("EKXB"): a small CHW op program. Version 2 added
- * EKX_OP_CONV (a dense stem convolution); the reader also accepts version 1 blobs, which cannot
- * contain it.
+ * edgekit ExecuTorch delegate blob, version 3 ("EKXB"): a small CHW op program. Version 2 added
+ * EKX_OP_CONV (a dense stem convolution, fp32), version 3 the int8 EKX_OP_CONV; the reader also
+ * accepts version 1 and 2 blobs, which cannot contain them.
  *
  * Written by edgekit/backends/executorch/blob.py; every field is validated by ekx_program_parse()
  * before anything runs. Little-endian, batch 1, tensors in CHW (= NCHW contiguous for batch 1).
@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define EKX_MAGIC "EKXB"
-#define EKX_VERSION 2u
+#define EKX_VERSION 3u
 #define EKX_MIN_VERSION 1u /* oldest version this reader accepts */
 #define EKX_MAX_VALUES 4096u
 #define EKX_MAX_OPS 4096u
@@ -37,9 +37,11 @@ enum ekx_op_kind {
   EKX_OP_CLAMP = 4,     /* fp[0..1]; qs8: data = 256 int8 outputs indexed by the input byte */
   EKX_OP_HARDSWISH = 5,
   EKX_OP_GAVGPOOL = 6,  /* C x H x W -> C x 1 x 1 */
-  EKX_OP_CONV = 7,      /* v2, f32 only: dense (groups 1) conv, ip as DWCONV; data: (C_in*kh*kw) x C_out
-                           weights, tap-major (the C_out weights of one tap contiguous), then C_out
-                           bias; fp[0..1] clamp */
+  EKX_OP_CONV = 7,      /* dense (groups 1) conv, ip as DWCONV; fp[0..1] clamp.
+                           v2 f32 data: (C_in*kh*kw) x C_out weights, tap-major (the C_out weights of
+                           one tap contiguous), then C_out bias.
+                           v3 qs8 data: C_out x C_in x kh x kw int8 weights (OIHW), C_out int32 bias,
+                           C_out f32 weight scales (as DWCONV's qs8 payload, per output channel) */
 };
 
 #pragma pack(push, 1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from edgekit.backends.executorch.preprocess_qs8 import quantize_bound
 from edgekit.backends.executorch.program import DType, OpKind, Program
 
-_PRODUCERS = {OpKind.CONV1X1, OpKind.DWCONV, OpKind.ADD}
+_PRODUCERS = {OpKind.CONV1X1, OpKind.DWCONV, OpKind.CONV, OpKind.ADD}
 
 
 def fold_qs8_clamps(program: Program) -> Program:
