@@ -62,7 +62,8 @@ def main(out_dir: str) -> None:
         (out / f"regression-{crash.name}").write_bytes(crash.read_bytes())
         count += 1
     if not any(out.glob("seed*-int8.bin")) or count < 4:
-        sys.exit(f"make_corpus: only {count} seeds (no int8 blob?): the partitioner no longer claims the test nets")
+        sys.exit(f"make_corpus: only {count} seeds (no int8 blob?): the partitioner no longer claims "
+                 "the test nets")
     print(f"wrote {count} seeds to {out}")
 
 
