@@ -150,7 +150,7 @@ int run_f32_block(const F32Block& b, int32_t band_rows, const std::vector<ValueI
   if (b.expand >= 0 && ops[b.expand].rec.kind == EKX_OP_CONV) {
     const ekx_op_rec& r = ops[b.expand].rec;
     const ValueInfo& xi = values[r.in0];
-    const ek_conv_geom cg{xi.C, xi.H, xi.W, C, H, W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+    const ek_conv_geom cg = conv_geom(r, xi, e);
     conv_floats = (ek_f32_conv_chw_scratch(&cg) + 15) / 16 * 16;
   }
   const size_t need = expand_floats + band_floats + dw_floats + conv_floats + 16;
@@ -172,8 +172,7 @@ int run_f32_block(const F32Block& b, int32_t band_rows, const std::vector<ValueI
     int64_t in_ld = int64_t{H} * W;
     if (b.expand >= 0 && ops[b.expand].rec.kind == EKX_OP_CONV) {  // stem rows [first, last) of the band
       const OpInfo& cv = ops[b.expand];
-      const ek_conv_geom cg{values[cv.rec.in0].C, values[cv.rec.in0].H, values[cv.rec.in0].W, C, H, W,
-                            cv.rec.ip[0], cv.rec.ip[1], cv.rec.ip[2], cv.rec.ip[3], cv.rec.ip[4], cv.rec.ip[5]};
+      const ek_conv_geom cg = conv_geom(cv.rec, values[cv.rec.in0], e);
       const float* cw = reinterpret_cast<const float*>(cv.data);
       ek_f32_conv_chw(&cg, X, cw, cw + int64_t{cg.C} * cg.kh * cg.kw * C, win.first, win.last, ebuf,
                       int64_t{rows_in} * W, cv.rec.fp[0], cv.rec.fp[1], cscratch);

@@ -62,13 +62,9 @@ bool validate_dwconv(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, s
   return validate_conv_payload(op, x, y, x.C, dw_taps(op), "depthwise", error);
 }
 
-ek_conv_geom conv_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
-  return ek_conv_geom{x.C, x.H, x.W, y.C, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
-}
-
 bool validate_conv(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, std::string* error) {
   if (!validate_window_geometry(op.rec, x, y, error)) return false;
-  const ek_conv_geom g = conv_geometry(op.rec, x, y);
+  const ek_conv_geom g = conv_geom(op.rec, x, y);
   if (!ek_qs8_conv_chw_supported(&g)) return fail(error, "int8 dense convolution too large (kernel, stride, taps or channels)");
   return validate_conv_payload(op, x, y, y.C, conv_taps(op, x), "convolution", error);
 }
@@ -105,13 +101,13 @@ void qs8_dwconv_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& 
 }
 
 size_t qs8_conv_scratch(const OpInfo& op, const ValueInfo& x, const ValueInfo& y) {
-  const ek_conv_geom g = conv_geometry(op.rec, x, y);
+  const ek_conv_geom g = conv_geom(op.rec, x, y);
   return ek_qs8_conv_chw_scratch(&g);
 }
 
 void qs8_conv_rows(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, const int8_t* X, int32_t oy0,
                    int32_t oy1, int8_t* Y, int64_t y_ld, float* scratch) {
-  const ek_conv_geom g = conv_geometry(op.rec, x, y);
+  const ek_conv_geom g = conv_geom(op.rec, x, y);
   const ConvPayload pay = conv_payload(op, y.C, conv_taps(op, x));
   int32_t bias[EK_QS8_CONV_CHW_MAX_M];
   float mult[EK_QS8_CONV_CHW_MAX_M];

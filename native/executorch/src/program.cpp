@@ -40,9 +40,6 @@ bool same_shape(const ValueInfo& a, const ValueInfo& b) {
   return a.C == b.C && a.H == b.H && a.W == b.W && a.dtype == b.dtype;
 }
 
-ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
-  return ek_conv_geom{x.C, x.H, x.W, y.C, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
-}
 
 bool valid_clamp(const float* fp) {
   return !std::isnan(fp[0]) && !std::isnan(fp[1]) && fp[0] <= fp[1];
@@ -459,6 +456,10 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
     default:
       return EK_ERR_ARG;
   }
+}
+
+ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
+  return ek_conv_geom{x.C, x.H, x.W, y.C, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
 }
 
 int32_t threaded_band_rows(int32_t rows, const ValueInfo& y, int threads) {

@@ -92,6 +92,9 @@ bool validate_dwconv_geometry(const ekx_op_rec& r, const ValueInfo& x, const Val
 // The same kernel / stride / padding / output-size check without the channel rule (dense conv).
 bool validate_window_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error);
 
+// A dense conv op's geometry (ip = kh kw sh sw pad_top pad_left ...) from its input and output values.
+ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y);
+
 // The band height a fused block runs with at `threads`: `rows` (what fits the L2 budget) capped so
 // every thread gets a band, at least 1; 0 (run the block op by op) at more than one thread when the
 // output plane has fewer than two rows per thread or at most kOpByOpMaxPlane pixels. There each band

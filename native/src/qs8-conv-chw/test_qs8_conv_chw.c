@@ -1,9 +1,11 @@
 /* Every qs8 dense CHW convolution variant this CPU runs against the int32 reference, bit for bit, on
- * odd shapes: C 1..4 (and 9: more tap rows than the AVX-512 table, its portable fallback), M 1..33
- * and 32 (partial and full 16-channel passes), planes 1..33 and a 224x224 stride-2 stem, kernels
- * 1x1..7x7 (also non-square), stride 1 / 2 each way, padding 0..k-1, input zero points -128 / 0 / 37
- * / 127, full-range and ReLU6-like output clamps, extreme weights and inputs (-128 / 127), row ranges
- * not starting at 0, canary bytes between channels and after the last one, scratch filled with garbage.
+ * odd shapes: C 1..4 (and 9 / 13 at 7x1: inside and past the AVX-512 quad table, its portable
+ * fallback), M 1..33 and 32 (partial and full 16-channel passes), planes 1..33, a 100-wide stride-1
+ * plane and a 224x224 stride-2 stem, kernels 1x1..7x7 (also non-square, kw 1 / 2 included: packed as
+ * kw 3), stride 1 / 2 each way, padding 0..k-1, input zero points -128 / 0 / 37 / 127, full-range and
+ * ReLU6-like output clamps, extreme weights and inputs (-128 / 127), multipliers so large that
+ * acc * mult passes +-2^31 (the fp32 clamp must still win), row ranges not starting at 0, canary bytes
+ * between channels and after the last one, scratch filled with garbage.
  *
  *   ekx_qs8_conv_test            run the checks (exit 1 on a mismatch, naming variant, geometry, m/oy/ox)
  *   ekx_qs8_conv_test --bench    time each variant on the MobileNetV2-1.0@224 stem (3x3 s2, 3 -> 32) */
@@ -27,7 +29,7 @@ static int8_t rand8(void) { return (int8_t)(rnd() & 0xFF); }
 
 typedef struct qcase {
   ek_conv_geom g;
-  int32_t zp, oy0, oy1, extreme;
+  int32_t zp, oy0, oy1, extreme; /* extreme: 1 = -128 / 127 data, 2 = huge multipliers */
   ek_qs8_dwconv_params p;
 } qcase;
 
@@ -72,13 +74,14 @@ static int run_case(qcase* c, const char** names, ek_qs8_conv_chw_fn* fns, int n
   int8_t* w = malloc(nw);
   int32_t* bias = malloc(sizeof(int32_t) * (size_t)g->M);
   float* mult = malloc(sizeof(float) * (size_t)g->M);
-  for (size_t i = 0; i < nx; i++) x[i] = c->extreme ? (int8_t)(i % 3 ? 127 : -128) : rand8();
-  for (size_t i = 0; i < nw; i++) w[i] = c->extreme ? (int8_t)(i % 2 ? -128 : 127) : rand8();
+  for (size_t i = 0; i < nx; i++) x[i] = c->extreme == 1 ? (int8_t)(i % 3 ? 127 : -128) : rand8();
+  for (size_t i = 0; i < nw; i++) w[i] = c->extreme == 1 ? (int8_t)(i % 2 ? -128 : 127) : rand8();
   for (int32_t m = 0; m < g->M; m++) {
     bias[m] = (int32_t)(rnd() % 200001) - 100000;
     mult[m] = 1e-4f + (float)(rnd() % 1000) * 2e-6f;
+    if (c->extreme == 2) mult[m] = m % 3 == 2 ? 0.37f : 3e5f; /* |acc * mult| up to ~1e15; some in range */
   }
-  if (c->extreme) mult[0] = 1e-12f; /* everything rounds to 0 */
+  if (c->extreme == 1) mult[0] = 1e-12f; /* everything rounds to 0 */
   int ok = 1;
   for (int v = 0; v < nv; v++) ok &= check_one(names[v], fns[v], c, x, w, bias, mult);
   free(x), free(w), free(bias), free(mult);
@@ -98,11 +101,13 @@ static int run_checks(void) {
       for (int32_t s = 1; s <= 2; s++)
         for (int32_t pad = 0; pad < k; pad += (k > 3 ? 2 : 1))
           for (int32_t H = 1; H <= 33; H += 8) {
-            const int32_t W = 34 - H, kw = k == 7 ? 5 : k, sw = 3 - s, pw = pad < kw ? pad : kw - 1;
+            /* kw alternates: 1 / 2, 3 / 4, 5 / 2, 7 / 5 (square and not; kw < 3 runs packed as 3). */
+            static const int32_t kws[8] = {1, 2, 3, 4, 5, 2, 7, 5};
+            const int32_t W = 34 - H, kw = kws[(k / 2) * 2 + cases % 2], sw = 3 - s, pw = pad < kw ? pad : kw - 1;
             if (H + 2 * pad < k || W + 2 * pw < kw) continue;
             qcase c = {{C, H, W, 1 + (int32_t)(rnd() % 33), out_size(H, k, s, pad), out_size(W, kw, sw, pw), k, kw,
                         s, sw, pad, pw},
-                       zps[cases % 4], 0, 0, cases % 7 == 6, {0, 0, -128, 127}};
+                       zps[cases % 4], 0, 0, cases % 7 == 6 ? 1 : cases % 11 == 3 ? 2 : 0, {0, 0, -128, 127}};
             c.p.input_zero_point = c.zp;
             c.p.output_zero_point = (int32_t)(rnd() % 256) - 128;
             if (cases % 3 == 1) { /* ReLU6-like band above the output zero point */
@@ -115,13 +120,16 @@ static int run_checks(void) {
             cases++;
             failed += !run_case(&c, names, fns, nv);
           }
-  /* The MobileNetV2 stem at full size, 32 channels (two full 16-channel passes), and 9 input channels
-   * (27 tap rows at 3x3: inside the AVX-512 table; 9x7 = 63 at 7x1, then 10x7 = 70: the fallback). */
+  /* The MobileNetV2 stem at full size, 32 channels (two full 16-channel passes), a wide stride-1
+   * plane, and 7x1 kernels over 9 / 13 channels (packed as 7x3: 189 taps = 48 quads, inside the
+   * AVX-512 table; 273 = 69 quads > 64, the portable fallback). */
   const qcase big[] = {
       {{3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1}, -3, 0, 112, 0, {-3, -128, -128, 127}},
       {{3, 223, 221, 16, 112, 111, 3, 3, 2, 2, 1, 1}, 127, 5, 77, 0, {127, 5, 5, 127}},
+      {{3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1}, -128, 50, 112, 2, {-128, 3, -128, 127}},
+      {{2, 9, 100, 20, 9, 100, 5, 7, 1, 1, 2, 3}, 37, 1, 8, 0, {37, -7, -128, 127}},
       {{9, 13, 11, 17, 7, 11, 7, 1, 2, 1, 3, 0}, 0, 0, 7, 0, {0, 0, -128, 127}},
-      {{10, 13, 11, 17, 7, 11, 7, 1, 2, 1, 3, 0}, 0, 0, 7, 1, {0, 0, -128, 127}},
+      {{13, 13, 11, 17, 7, 11, 7, 1, 2, 1, 3, 0}, 0, 0, 7, 1, {0, 0, -128, 127}},
   };
   for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
     qcase c = big[i];
