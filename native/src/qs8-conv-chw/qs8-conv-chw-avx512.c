@@ -16,8 +16,8 @@
  *       = bias + sum over in-bounds taps of w * (x - zp)          (the reference, mod 2^32)
  *
  * with one correction per channel for the whole call. kw 1 and 2 are run as kw 3 with zero weights
- * (a quad of 1- or 2-wide rows could span four rows). Requantization is ek_qs8_chw_requant's, in
- * 16 lanes: bit-identical to the reference. Output channels run 16 at a time (accumulators in
+ * (a quad of 1- or 2-wide rows could span four rows). Requantization gives ek_qs8_chw_requant's
+ * bits with four channels packed into one vector (see channels16). Output channels run 16 at a time (accumulators in
  * registers, M padded with zero weights); the weight table and permute indices go to scratch. */
 #include "qs8-conv-chw-internal.h"
 
@@ -50,13 +50,12 @@ EK_INLINE void dpbusd_bcast(__m512i* acc, __m512i v, const int32_t* w) {
   __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(*acc) : "v"(v), "m"(*w));
 }
 
-/* Scratch layout (all 4-byte words): weight quads [Mp/16][NQ][16], acc0 [Mp], mult [Mp], first
- * tap row of each quad [NQ], then the vpermt2b indices [NQ][64 bytes]. */
+/* Scratch layout (all 4-byte words): weight quads [Mp/16][NQ][16], acc0 [Mp], mult [Mp], then the
+ * vpermt2b indices [NQ][64 bytes] (quad q reads tap rows 4q/kw and the next one). */
 typedef struct tables {
   const int32_t* wq;
   const int32_t* acc0;
   const float* mult;
-  const int32_t* r0;
   const uint8_t* idx;
 } tables;
 
@@ -145,8 +144,7 @@ static void build_tables(const ek_conv_geom* g, const int8_t* w, const int32_t* 
   int32_t* wq = (int32_t*)scratch;
   int32_t* acc0 = wq + (size_t)Mp * NQ;
   float* mv = (float*)(acc0 + Mp);
-  int32_t* r0 = (int32_t*)(mv + Mp);
-  uint8_t* idx = (uint8_t*)(r0 + NQ);
+  uint8_t* idx = (uint8_t*)(mv + Mp);
   const uint32_t zp_u = (uint32_t)(p->input_zero_point + 128);
   for (int32_t m = 0; m < Mp; m++) {
     uint32_t sum = 0;
@@ -163,14 +161,14 @@ static void build_tables(const ek_conv_geom* g, const int8_t* w, const int32_t* 
     mv[m] = m < g->M ? mult[m] : 0.0f;
   }
   for (int32_t q = 0; q < NQ; q++) {
-    r0[q] = 4 * q / KP;
+    const int32_t r0 = 4 * q / KP;
     for (int32_t l = 0; l < 64; l++) {
       const int32_t t = 4 * q + l % 4, o = l / 4;
       /* Padding taps (t >= T) have zero weights: any in-range index will do. */
-      idx[q * 64 + l] = t >= T ? 0 : (uint8_t)((t / KP - r0[q]) * 64 + o * SW + t % KP);
+      idx[q * 64 + l] = t >= T ? 0 : (uint8_t)((t / KP - r0) * 64 + o * SW + t % KP);
     }
   }
-  tb->wq = wq, tb->acc0 = acc0, tb->mult = mv, tb->r0 = r0, tb->idx = idx;
+  tb->wq = wq, tb->acc0 = acc0, tb->mult = mv, tb->idx = idx;
 }
 
 EK_TARGET_ATTR static void qs8_conv_avx512(const ek_conv_geom* g, const int8_t* x, const int8_t* w,
@@ -191,7 +189,7 @@ EK_TARGET_ATTR static void qs8_conv_avx512(const ek_conv_geom* g, const int8_t* 
 
 size_t ek_qs8_conv_chw_avx512_scratch(const ek_conv_geom* g) {
   const size_t nq = (size_t)num_quads(g), mp = (size_t)padded_m(g);
-  return mp * nq + 2 * mp + nq + 16 * nq + 16;
+  return mp * nq + 2 * mp + 16 * nq + 16;
 }
 
 int ek_qs8_conv_chw_avx512_variant(const char** name, ek_qs8_conv_chw_fn* fn) {
