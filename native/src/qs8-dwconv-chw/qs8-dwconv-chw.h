@@ -45,6 +45,14 @@ void ek_qs8_dwconv_chw_ref(const ek_dwconv_geom* g, const int8_t* x, const int8_
                            const ek_qs8_dwconv_params* p, int8_t* y, float* scratch);
 /* Fills up to max (name, function) pairs of the SIMD variants this CPU runs, best last. */
 int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, int max);
+/* Many channels of a small stride-1 plane at once (qs8-dwconv-chw-avx512-flat.c): 3x3, OW == W <= 23,
+ * OH * OW <= EK_QS8_DWCONV_FLAT_MAX_PLANE. Channel c reads x + c * x_ld, w + 9c, bias[c], mult[c] and
+ * writes y + c * y_ld: the same bits as ek_qs8_dwconv_chw per channel. _available: 1 when g runs there. */
+#define EK_QS8_DWCONV_FLAT_MAX_PLANE 512
+int ek_qs8_dwconv_chw_flat_available(const ek_dwconv_geom* g);
+void ek_qs8_dwconv_chw_multi__avx512_flat(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
+                                          const int8_t* w, const int32_t* bias, const float* mult,
+                                          const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld);
 /* The AVX-512 VBMI + VNNI variant (in-place int8 plane, vpdpbusd): 1 and the pair if this CPU runs it. */
 int ek_qs8_dwconv_chw_avx512_variant(const char** name, ek_qs8_dwconv_chw_fn* fn);
 /* The AArch64 NEON variant (int16 multiply-accumulate on interior columns): 1 on AArch64. */

@@ -1,7 +1,8 @@
 /* Every qs8 depthwise CHW variant this CPU runs against the plain-loop int32 reference, bit for bit,
  * on odd shapes: H, W in 1..33, 3x3 / 5x5 / 7x7, stride 1 / 2, symmetric, TF-SAME and no padding,
  * extreme zero points, weights and biases, ReLU6-like and full-range clamps; checks nothing is
- * written past the output plane and that dirty scratch does not leak into results.
+ * written past the output plane and that dirty scratch does not leak into results. The flat
+ * multi-channel kernel (small stride-1 planes) on the same cases and on strided multi-channel bands.
  *
  *   ekx_qs8_dwconv_test            run the checks (exit 1 on a mismatch)
  *   ekx_qs8_dwconv_test --bench    time each variant on MobileNetV2-1.0@224's depthwise layers */
@@ -49,6 +50,66 @@ static int check_one(const char* name, ek_qs8_dwconv_chw_fn fn, const ek_dwconv_
   return bad;
 }
 
+/* The flat multi-channel kernel on one channel, as check_one. */
+static int check_flat(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias, float scale,
+                      const ek_qs8_dwconv_params* p, const int8_t* want) {
+  const size_t n = (size_t)g->OH * g->OW;
+  int8_t* y = malloc(n + 16);
+  memset(y, CANARY, n + 16);
+  ek_qs8_dwconv_chw_multi__avx512_flat(g, 1, x, 0, w, &bias, &scale, p, y, 0);
+  int bad = 0;
+  for (size_t i = 0; i < n + 16 && !bad; i++)
+    if (i < n ? y[i] != want[i] : (uint8_t)y[i] != CANARY) {
+      fprintf(stderr, "FAIL avx512-flat H=%d W=%d OH=%d pad=(%d,%d) zp=%d: y[%zu]=%d want %d%s\n", g->H, g->W,
+              g->OH, g->pad_top, g->pad_left, p->input_zero_point, i, y[i], i < n ? want[i] : CANARY,
+              i < n ? "" : " (past the plane)");
+      bad = 1;
+    }
+  free(y);
+  return bad;
+}
+
+/* Several channels per call (distinct weights, bias, scale; strided planes with canaries between):
+ * the flat kernel against the reference per channel, on fused-block bands (H != OH, any pad_top). */
+static int run_flat_multi_checks(int* cases) {
+  int failures = 0;
+  static const int planes[][4] = {{7, 7, 7, 1}, {14, 14, 14, 1}, {9, 14, 7, 0}, {8, 14, 7, 2}, {23, 23, 21, 1},
+                                  {1, 5, 1, 1}, {12, 9, 12, 0}, {3, 17, 2, 1}};
+  for (size_t t = 0; t < sizeof planes / sizeof planes[0]; t++) {
+    const int H = planes[t][0], W = planes[t][1], OH = planes[t][2], pt = planes[t][3];
+    const ek_dwconv_geom g = {H, W, OH, W, 3, 3, 1, 1, pt, 1};
+    if (!ek_qs8_dwconv_chw_flat_available(&g)) continue;
+    const int C = 5;
+    const int64_t x_ld = (int64_t)H * W + 3, y_ld = (int64_t)OH * W + 5;
+    int8_t* x = malloc((size_t)(C * x_ld));
+    int8_t* y = malloc((size_t)(C * y_ld));
+    int8_t* want = malloc((size_t)OH * W);
+    int8_t w[5 * 9];
+    int32_t bias[5];
+    float mult[5];
+    for (int64_t i = 0; i < C * x_ld; i++) x[i] = i8rand();
+    for (int i = 0; i < 5 * 9; i++) w[i] = i8rand();
+    for (int c = 0; c < C; c++) bias[c] = (int32_t)(urand() % 40001) - 20000, mult[c] = (float)(c + 1) / 2048.0f;
+    const ek_qs8_dwconv_params p = {(int32_t)(urand() % 256) - 128, (int32_t)(urand() % 256) - 128, -100, 120};
+    memset(y, CANARY, (size_t)(C * y_ld));
+    ek_qs8_dwconv_chw_multi__avx512_flat(&g, C, x, x_ld, w, bias, mult, &p, y, y_ld);
+    for (int c = 0; c < C; c++) {
+      ek_qs8_dwconv_chw_ref(&g, x + c * x_ld, w + 9 * c, bias[c], mult[c], &p, want, NULL);
+      for (int64_t i = 0; i < y_ld; i++) {
+        const int8_t got = y[c * y_ld + i];
+        if (i < (int64_t)OH * W ? got == want[i] : (uint8_t)got == CANARY) continue;
+        fprintf(stderr, "FAIL avx512-flat multi H=%d W=%d OH=%d pad_top=%d: channel %d y[%lld]=%d\n", H, W, OH, pt, c,
+                (long long)i, got);
+        failures++;
+        break;
+      }
+    }
+    (*cases)++;
+    free(x), free(y), free(want);
+  }
+  return failures;
+}
+
 static int run_checks(void) {
   const char* names[MAX_VARIANTS + 1];
   ek_qs8_dwconv_chw_fn fns[MAX_VARIANTS + 1];
@@ -94,14 +155,18 @@ static int run_checks(void) {
               if (c == 2) p.output_min = (int8_t)p.output_zero_point, p.output_max = (int8_t)(p.output_zero_point / 2 + 60);
               ek_qs8_dwconv_chw_ref(&g, x, w, bias, scale, &p, want, NULL);
               for (int v = 0; v < nv; v++) failures += check_one(names[v], fns[v], &g, x, w, bias, scale, &p, want);
+              if (ek_qs8_dwconv_chw_flat_available(&g)) failures += check_flat(&g, x, w, bias, scale, &p, want);
               cases++;
             }
             free(x);
             free(want);
           }
+  int flat_cases = 0;
+  failures += run_flat_multi_checks(&flat_cases);
   printf("qs8-dwconv-chw: %d variants (", nv);
   for (int v = 0; v < nv; v++) printf("%s%s", names[v], v + 1 < nv ? ", " : "");
-  printf(") x %d cases vs the int32 reference: %d failures\n", cases, failures);
+  printf(") x %d cases vs the int32 reference, + the flat multi-channel kernel on %d band geometries: %d failures\n",
+         cases, flat_cases, failures);
   return failures ? 1 : 0;
 }
 
@@ -124,7 +189,7 @@ static int run_bench(void) {
   printf("%-14s", "layer");
   for (int v = 0; v < nv; v++) printf(" %12s", names[v]);
   printf("   (ms per layer, min of 15 interleaved rounds)\n");
-  double total[MAX_VARIANTS + 1] = {0};
+  double total[MAX_VARIANTS + 1] = {0}, flat_total = 0;
   const ek_qs8_dwconv_params p = {-3, 5, -128, 127};
   for (int l = 0; l < nl; l++) {
     const int H = layers[l][0], C = layers[l][1], s = layers[l][2], reps = layers[l][3];
@@ -150,6 +215,23 @@ static int run_bench(void) {
       total[v] += best[v] * reps;
       printf(" %12.3f", best[v] * 1e3);
     }
+    if (ek_qs8_dwconv_chw_flat_available(&g)) { /* all channels in one call */
+      int32_t* bias = malloc(sizeof(int32_t) * C);
+      float* mult = malloc(sizeof(float) * C);
+      for (int c = 0; c < C; c++) bias[c] = 100, mult[c] = 1.0f / 1024;
+      double flat = 1e9;
+      for (int round = 0; round < 15; round++) {
+        const double t0 = now_s();
+        ek_qs8_dwconv_chw_multi__avx512_flat(&g, C, x, (int64_t)H * H, w, bias, mult, &p, y, (int64_t)g.OH * g.OW);
+        const double dt = now_s() - t0;
+        if (dt < flat) flat = dt;
+      }
+      printf("   flat %8.3f", flat * 1e3);
+      flat_total += flat * reps;
+      free(bias), free(mult);
+    } else {
+      flat_total += best[nv - 1] * reps;
+    }
     printf("\n");
     free(x);
     free(y);
@@ -158,7 +240,8 @@ static int run_bench(void) {
   }
   printf("%-14s", "MobileNetV2");
   for (int v = 0; v < nv; v++) printf(" %12.3f", total[v] * 1e3);
-  printf("   (all 17 depthwise layers)\n");
+  printf("   flat %8.3f (all 17 depthwise layers; flat: the multi-channel kernel where it runs, else %s)\n",
+         flat_total * 1e3, names[nv - 1]);
   return 0;
 }
 
