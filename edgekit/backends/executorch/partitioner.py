@@ -40,8 +40,9 @@ DEFAULT_MIN_SPARSITY = 0.5
 # So the threshold sits between 99 and 150 px. Tests on smaller models force the claim (min_plane=0).
 DEFAULT_MIN_PLANE = 128
 # int8 chains (bit-identical to XNNPACK int8) are claimed by default since the in-place AVX-512
-# depthwise kernel: MobileNetV2-1.0 @224 (1,834 px) 1.2-1.9x over the dense XNNPACK int8 .pte at 70%
-# and 1.4-1.7x at 90%, 1 thread (bench/e2e/sparse_backend.py --precision int8, BENCHMARKS.md).
+# depthwise kernel: MobileNetV2-1.0 @224 (1,834 px; with the int8 stem in the delegate) 1.85x over the
+# dense XNNPACK int8 .pte at 70% and 2.3x at 90%, 1 thread (bench/e2e/sparse_backend.py --precision
+# int8, BENCHMARKS.md 2026-12-06). The small-plane numbers below predate the stem and flat kernels.
 # On small planes they lose far more than fp32 does (a 1x1 conv on a 1-7 px plane runs a 64-pixel
 # vector tile): measured by bench/e2e/claim_threshold_int8.py, 1 thread, ratio of CPU time per call /
 # of minima: Fashion-MNIST MobileNetV2 x0.5 @28 (25 px) 70% 0.26x / 0.19x, 90% 0.31x / 0.22x;
