@@ -22,27 +22,15 @@
 #include "qs8-conv-chw-internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "qs8-avx512-vnni.h"
 #include <string.h>
 
-#define EK_TARGET_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni")))
-#define EK_INLINE EK_TARGET_ATTR static inline __attribute__((always_inline))
 #define EK_MAX_NQ 64 /* quads of packed taps: C*kh*max(kw, 3) <= 256; more runs portable */
 #define EK_MB 16     /* output channels per pass (16 accumulators) */
 
 static int32_t kw_packed(const ek_conv_geom* g) { return g->kw < 3 ? 3 : g->kw; }
 static int32_t num_quads(const ek_conv_geom* g) { return (g->C * g->kh * kw_packed(g) + 3) / 4; }
 static int32_t padded_m(const ek_conv_geom* g) { return (g->M + EK_MB - 1) / EK_MB * EK_MB; }
-
-/* Lanes l < n whose column c0 + l lies in [0, W). */
-EK_INLINE __mmask64 lane_mask(int32_t c0, int32_t W, int32_t n) {
-  const int32_t lo = c0 < 0 ? -c0 : 0;
-  const int32_t hi = W - c0 < n ? W - c0 : n;
-  if (hi <= lo) return 0;
-  const uint64_t upto = hi >= 64 ? ~0ull : ((1ull << hi) - 1ull);
-  const uint64_t from = lo >= 64 ? 0ull : ~((1ull << lo) - 1ull);
-  return (__mmask64)(upto & from);
-}
 
 /* acc += vpdpbusd(v, w broadcast): GCC keeps a separate vpbroadcastd for _mm512_set1_epi32, so the
  * embedded {1to16} memory broadcast is spelled out. */
@@ -193,11 +181,7 @@ size_t ek_qs8_conv_chw_avx512_scratch(const ek_conv_geom* g) {
 }
 
 int ek_qs8_conv_chw_avx512_variant(const char** name, ek_qs8_conv_chw_fn* fn) {
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-      !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vbmi") ||
-      !__builtin_cpu_supports("avx512vnni"))
-    return 0;
+  if (!ek_cpu_has_avx512_vbmi_vnni()) return 0;
   *name = "avx512vnni";
   *fn = qs8_conv_avx512;
   return 1;

@@ -17,20 +17,16 @@
 #include "qs8-dwconv-chw.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "qs8-avx512-vnni.h"
 #include <string.h>
 
-#define EK_TARGET_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni")))
 #define EK_K 3
 #define EK_MAX_VECTORS ((EK_QS8_DWCONV_FLAT_MAX_PLANE + 15) / 16)
 
 int ek_qs8_dwconv_chw_flat_available(const ek_dwconv_geom* g) {
   static int cpu = -1; /* benign race: every thread computes the same value */
   if (cpu < 0) {
-    __builtin_cpu_init();
-    cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
-          __builtin_cpu_supports("avx512vnni");
+    cpu = ek_cpu_has_avx512_vbmi_vnni();
   }
   return cpu && g->kh == EK_K && g->kw == EK_K && g->sh == 1 && g->sw == 1 && g->OW == g->W && g->OH >= 1 &&
          g->W >= 1 && g->H >= 1 && g->pad_top >= 0 && g->pad_top < EK_K && g->pad_left >= 0 &&

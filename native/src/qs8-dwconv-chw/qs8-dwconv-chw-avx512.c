@@ -19,24 +19,12 @@
 #include "qs8-dwconv-chw.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "qs8-avx512-vnni.h"
 #include <string.h>
 
-#define EK_TARGET_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni")))
-#define EK_INLINE EK_TARGET_ATTR static inline __attribute__((always_inline))
 #define EK_MAX_K 16
 #define EK_MAX_Q 4 /* quads per tap row: ceil(16 / 4) */
 #define EK_ROWS 4  /* output rows per pass */
-
-/* Lanes l < n whose column c0 + l lies in [0, W). */
-EK_INLINE __mmask64 lane_mask(int32_t c0, int32_t W, int32_t n) {
-  const int32_t lo = c0 < 0 ? -c0 : 0;
-  const int32_t hi = W - c0 < n ? W - c0 : n;
-  if (hi <= lo) return 0;
-  const uint64_t upto = hi >= 64 ? ~0ull : ((1ull << hi) - 1ull);
-  const uint64_t from = lo >= 64 ? 0ull : ~((1ull << lo) - 1ull);
-  return (__mmask64)(upto & from);
-}
 
 /* Byte l of the vpermb index is (l / 4) * SW + l % 4: output lane l / 4, byte l % 4 of its quad. */
 static const uint8_t kLaneOutput[64] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15};
@@ -129,11 +117,7 @@ EK_TARGET_ATTR static void qs8_dwconv_avx512(const ek_dwconv_geom* g, const int8
 }
 
 int ek_qs8_dwconv_chw_avx512_variant(const char** name, ek_qs8_dwconv_chw_fn* fn) {
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-      !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vbmi") ||
-      !__builtin_cpu_supports("avx512vnni"))
-    return 0;
+  if (!ek_cpu_has_avx512_vbmi_vnni()) return 0;
   *name = "avx512vnni";
   *fn = qs8_dwconv_avx512;
   return 1;
