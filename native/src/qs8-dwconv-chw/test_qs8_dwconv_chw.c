@@ -1,8 +1,9 @@
 /* Every qs8 depthwise CHW variant this CPU runs against the plain-loop int32 reference, bit for bit,
  * on odd shapes: H, W in 1..33, 3x3 / 5x5 / 7x7, stride 1 / 2, symmetric, TF-SAME and no padding,
- * extreme zero points, weights and biases, ReLU6-like and full-range clamps; checks nothing is
- * written past the output plane and that dirty scratch does not leak into results. The flat
- * multi-channel kernel (small stride-1 planes) on the same cases and on strided multi-channel bands.
+ * extreme zero points, weights and biases, ReLU6-like and full-range clamps, scales below and above
+ * 1; checks nothing is written past the output plane and that dirty scratch does not leak into
+ * results. The flat multi-channel kernel (small stride-1 planes) on the same cases and on strided
+ * multi-channel bands.
  *
  *   ekx_qs8_dwconv_test            run the checks (exit 1 on a mismatch)
  *   ekx_qs8_dwconv_test --bench    time each variant on MobileNetV2-1.0@224's depthwise layers */
@@ -144,12 +145,15 @@ static int run_checks(void) {
             int8_t* x = malloc((size_t)H * W);
             int8_t* want = malloc((size_t)g.OH * g.OW);
             int8_t w[49];
-            for (int c = 0; c < 4; c++) {
-              /* c 0: typical; 1: extreme values and zero points; 2: ReLU6-like clamp; 3: tiny scale */
+            for (int c = 0; c < 5; c++) {
+              /* c 0: typical; 1: extreme values and zero points; 2: ReLU6-like clamp; 3: tiny scale;
+               * 4: scale >= 1 (acc * scale past 2^31 at 16384) */
               for (int i = 0; i < H * W; i++) x[i] = c == 1 ? (i8rand() < 0 ? -128 : 127) : i8rand();
               for (int i = 0; i < k * k; i++) w[i] = c == 1 ? (int8_t)(i % 2 ? -127 : 127) : i8rand();
               const int32_t bias = c == 1 ? -2000000 + (int32_t)(urand() % 4000000) : (int32_t)(urand() % 20001) - 10000;
-              const float scale = c == 3 ? 1.0f / 65536.0f : (c == 1 ? 1.0f / 8192.0f : 1.0f / 1024.0f);
+              const float scale = c == 4   ? ((H + W) % 2 ? 1.0f : 16384.0f)
+                                  : c == 3 ? 1.0f / 65536.0f
+                                           : (c == 1 ? 1.0f / 8192.0f : 1.0f / 1024.0f);
               ek_qs8_dwconv_params p = {c == 1 ? 127 : (int32_t)(urand() % 256) - 128, (int32_t)(urand() % 256) - 128,
                                         -128, 127};
               if (c == 2) p.output_min = (int8_t)p.output_zero_point, p.output_max = (int8_t)(p.output_zero_point / 2 + 60);
