@@ -13,8 +13,8 @@
  *
  * (an input row outside [0, H) is not loaded: it is all zp + 128, so acc0 is one constant). Products
  * are u8 x s8 and vpdpbusd adds them in exact int32 (wrapping like the reference). A pass computes 16
- * columns of 8 output rows (4 for the last OH % 8 and for generic shapes), loading and permuting each
- * input row once for every output row it feeds, then requantizes four rows per vector (see pass):
+ * columns of R output rows (12 for 3x3 stride 1, else 8; 4 for the last OH % R and generic shapes),
+ * loading and permuting each input row once for every output row it feeds, then requantizes four rows per vector (see pass):
  * bit-identical to ek_qs8_chw_requant. Any kh, kw <= 16 and stride <= 4; 3x3 / 5x5 at stride 1 / 2
  * are specialized so everything unrolls into registers. No scratch. */
 #include "qs8-dwconv-chw.h"
@@ -25,7 +25,7 @@
 
 #define EK_MAX_K 16
 #define EK_MAX_Q 4 /* quads per tap row: ceil(16 / 4) */
-#define EK_MAX_R 8 /* output rows per pass */
+#define EK_MAX_R 12 /* output rows per pass (3x3 s1: 12 accumulators + 3 weights + constants fit 32 zmm) */
 
 /* Byte l of the vpermb index is (l / 4) * SW + l % 4: output lane l / 4, byte l % 4 of its quad. */
 static const uint8_t kLaneOutput[64] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15};
@@ -51,7 +51,7 @@ EK_INLINE void tap_row(const consts* k, const int8_t* row, int inside, int32_t t
     if (inside) /* masked-off lanes never fault, so the load may start before the row */
       v = _mm512_permutexvar_epi8(k->vidx,
                                   _mm512_xor_si512(_mm512_mask_loadu_epi8(k->vzp, m[q], row + c0[q]), k->flip));
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int32_t r = 0; r < R; r++) {
       const int32_t ky = t - r * SH;
       if (ky >= 0 && ky < KH) acc[r] = _mm512_dpbusd_epi32(acc[r], v, wv[ky * NQ + q]);
@@ -66,7 +66,7 @@ EK_INLINE void pass(const consts* k, const int8_t* x, int32_t H, int32_t W, int3
                     const int32_t R, const int32_t KH, const int32_t NQ, const int32_t SH, const int unroll,
                     const int fclamp) {
   __m512i acc[EK_MAX_R];
-#pragma GCC unroll 8
+#pragma GCC unroll 12
   for (int32_t r = 0; r < R; r++) acc[r] = k->vacc0;
   const int32_t T = (R - 1) * SH + KH;
   const int8_t* row = x + (ptrdiff_t)iy_first * W;
@@ -83,7 +83,7 @@ EK_INLINE void pass(const consts* k, const int8_t* x, int32_t H, int32_t W, int3
    * saturating packs (exact in range), + zp, max with output_min, then min with output_max (the
    * reference's upper clamp wins when min > max): clamp(round(f), lo, hi) + zp == ek_qs8_chw_requant,
    * as rounding is monotone and lo, hi are integers. vpermb puts row j in 128-bit lane j. */
-#pragma GCC unroll 2
+#pragma GCC unroll 3
   for (int32_t r0 = 0; r0 < R; r0 += 4) {
     if (r0 >= nrows) break;
     __m512i q[4];
@@ -163,7 +163,7 @@ EK_INLINE void conv(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, i
       int8_t* yb = y + (size_t)oy0 * OW + ox0;
       pass(&k, x, H, W, iy_first, m, c0, wv, yb, OW, R, n, R, KH, NQ, SH, unroll, fclamp);
     }
-    /* The last OH % R rows four at a time (R == 8 would compute up to 7 rows for nothing). */
+    /* The last OH % R rows four at a time (a full pass would compute up to R - 1 rows for nothing). */
     for (; oy0 < OH; oy0 += 4)
       pass(&k, x, H, W, oy0 * SH - g->pad_top, m, c0, wv, y + (size_t)oy0 * OW + ox0, OW,
            OH - oy0 < 4 ? OH - oy0 : 4, n, 4, KH, NQ, SH, unroll, fclamp);
@@ -176,7 +176,7 @@ EK_TARGET_ATTR static void qs8_dwconv_avx512(const ek_dwconv_geom* g, const int8
   const int32_t k = g->kh == g->kw ? g->kh : 0, s = g->sh == g->sw ? g->sh : 0;
   /* |scale| < 1 keeps |(float)acc * scale| < 2^31, so cvtps2dq is exact and the int8 clamps suffice. */
   if (scale > -1.0f && scale < 1.0f) {
-    if (k == 3 && s == 1) conv(g, x, w, bias, scale, p, y, 3, 3, 1, 1, 8, 1, 0);
+    if (k == 3 && s == 1) conv(g, x, w, bias, scale, p, y, 3, 3, 1, 1, 12, 1, 0);
     else if (k == 3 && s == 2) conv(g, x, w, bias, scale, p, y, 3, 3, 2, 2, 8, 1, 0);
     else if (k == 5 && s == 1) conv(g, x, w, bias, scale, p, y, 5, 5, 1, 1, 8, 1, 0);
     else if (k == 5 && s == 2) conv(g, x, w, bias, scale, p, y, 5, 5, 2, 2, 8, 1, 0);
