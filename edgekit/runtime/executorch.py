@@ -19,9 +19,8 @@ class ExecuTorchPredictor(Predictor):
         if self.threads is not None:
             from executorch.extension.pybindings import portable_lib
 
+            # ExecuTorch's one pool: XNNPACK and edgekit's backend both run on it.
             portable_lib._unsafe_reset_threadpool(int(self.threads))
-            if et_backend.is_loaded():
-                et_backend.set_num_threads(int(self.threads))
         self._torch = torch
         self._method = et_backend.load_method(self.file)
         meta = self._method.method.metadata

@@ -74,13 +74,10 @@ def is_loaded() -> bool:
 
 
 def set_num_threads(threads: int) -> None:
-    """Threads the backend splits each op over (and XNNPACK's pool, so both match)."""
+    """Resizes ExecuTorch's shared thread pool, which the backend and XNNPACK both run on."""
     if threads < 1:
         raise EdgekitError(f"threads must be >= 1, got {threads}")
     load_library().edgekit_et_set_num_threads(int(threads))
-    from executorch.extension.pybindings import portable_lib
-
-    portable_lib._unsafe_reset_threadpool(int(threads))
 
 
 def needs_backend(pte: bytes | str | Path) -> bool:

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     out[i].assign(program->output(i).bytes(), 0);
     out_ptr.push_back(out[i].data());
   }
-  static edgekit_et::ThreadPool pool(1);
+  static edgekit_et::SerialPool pool;
   program->execute(in_ptr.data(), out_ptr.data(), pool);
   return 0;
 }

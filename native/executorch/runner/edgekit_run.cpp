@@ -23,15 +23,6 @@
 #include <string>
 #include <vector>
 
-// The wheel ships the thread pool library but not its header: declare the two entry points used.
-namespace executorch::extension::threadpool {
-class ThreadPool {
- public:
-  bool _unsafe_reset_threadpool(uint32_t num_threads);
-};
-ThreadPool* get_threadpool();
-}  // namespace executorch::extension::threadpool
-
 extern "C" void edgekit_et_set_num_threads(int threads);
 extern "C" int edgekit_et_backend_registered(void);
 
@@ -94,8 +85,7 @@ int main(int argc, char** argv) {
 
   executorch::runtime::runtime_init();
   if (!edgekit_et_backend_registered()) return die("the edgekit backend failed to register");
-  edgekit_et_set_num_threads(threads);
-  if (auto* pool = executorch::extension::threadpool::get_threadpool()) pool->_unsafe_reset_threadpool(threads);
+  edgekit_et_set_num_threads(threads);  // ExecuTorch's shared pool: edgekit and XNNPACK both
 
   Result<FileDataLoader> loader = FileDataLoader::from(model);
   if (!loader.ok()) return die(std::string("cannot open ") + model);

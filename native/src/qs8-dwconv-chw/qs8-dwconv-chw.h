@@ -18,6 +18,8 @@ extern "C" {
 typedef struct ek_qs8_dwconv_params {
   int32_t input_zero_point;
   int32_t output_zero_point;
+  /* output_min <= output_max (as XNNPACK requires; the delegate's blob validator rejects others):
+   * the vector kernels apply the two bounds in different orders, so an empty range is undefined. */
   int8_t output_min, output_max;
 } ek_qs8_dwconv_params;
 
