@@ -70,10 +70,18 @@ def blocks_export(backend_built, tmp_path_factory: pytest.TempPathFactory) -> di
     return {"dir": d, "pte": d / "blocks.pte", "ref": ref, "backends": delegated_backends(prog)}
 
 
-def run(exp: dict, threads: int, fused: bool, profile: bool = False) -> tuple[np.ndarray, list[dict]]:
-    out = exp["dir"] / f"out_{threads}_{int(fused)}.f32"
-    env = {k: v for k, v in os.environ.items() if k not in ("EDGEKIT_NO_FUSION", "EDGEKIT_PROFILE")}
+# Band budgets the fused tests run at: the default (the host's L2) and 64 KB, so band edges and halo
+# rows are exercised whatever the host's cache size.
+BAND_BYTES = [None, 65536]
+
+
+def run(exp: dict, threads: int, fused: bool, profile: bool = False,
+        band_bytes: int | None = None) -> tuple[np.ndarray, list[dict]]:
+    out = exp["dir"] / f"out_{threads}_{int(fused)}_{band_bytes}.f32"
+    drop = ("EDGEKIT_NO_FUSION", "EDGEKIT_PROFILE", "EDGEKIT_BAND_BYTES")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update({} if fused else {"EDGEKIT_NO_FUSION": "1"})
+    env.update({"EDGEKIT_BAND_BYTES": str(band_bytes)} if band_bytes else {})
     env.update({"EDGEKIT_PROFILE": "1"} if profile else {})
     args = [str(runtime.BUILD_DIR / "edgekit-run"), str(exp["pte"]), "--runs", "2", "--threads", str(threads),
             "--input", str(exp["dir"] / "in.f32"), "--output", str(out)]
@@ -95,9 +103,10 @@ def test_blocks_are_fused(blocks_export: dict) -> None:
     assert not any(s["kind"].startswith("block:") for s in unfused)
 
 
+@pytest.mark.parametrize("band_bytes", BAND_BYTES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_fused_equals_op_by_op_and_eager(blocks_export: dict, threads: int) -> None:
-    fused, _ = run(blocks_export, threads, fused=True)
+def test_fused_equals_op_by_op_and_eager(blocks_export: dict, threads: int, band_bytes: int | None) -> None:
+    fused, _ = run(blocks_export, threads, fused=True, band_bytes=band_bytes)
     op_by_op, _ = run(blocks_export, threads, fused=False)
     np.testing.assert_array_equal(fused, op_by_op)  # same kernels, same summation order
     ref = blocks_export["ref"]

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from edgekit.backends.executorch import runtime
-from tests.backend.test_fused_blocks import make_blocks, run
+from tests.backend.test_fused_blocks import BAND_BYTES, make_blocks, run
 from tests.backend.test_int8 import MAX_STEPS, _output_scale, _steps
 
 
@@ -20,7 +20,7 @@ def int8_blocks(backend_built, tmp_path_factory: pytest.TempPathFactory) -> dict
     from edgekit.backends.executorch.lowering import delegated_backends, lower
     from edgekit.quant.pt2e import quantize_pt2e, xnnpack_quantizer
 
-    model, x = make_blocks()   # block a's expanded int8 tensor: 362 KB, two 256 KB bands
+    model, x = make_blocks()   # block a's expanded int8 tensor: 362 KB (6 bands at 64 KB)
     calib = np.random.RandomState(0).randn(4, *x.shape[1:]).astype(np.float32)
     quantized = quantize_pt2e(model, x, calib, xnnpack_quantizer())
     weights = quantized.state_dict()
@@ -46,9 +46,11 @@ def test_int8_blocks_are_fused(int8_blocks: dict) -> None:
     assert not any(s["kind"].startswith("block:") for s in unfused)
 
 
+@pytest.mark.parametrize("band_bytes", BAND_BYTES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_int8_fused_equals_op_by_op_and_dense_xnnpack(int8_blocks: dict, threads: int) -> None:
-    fused, _ = run(int8_blocks, threads, fused=True)
+def test_int8_fused_equals_op_by_op_and_dense_xnnpack(int8_blocks: dict, threads: int,
+                                                      band_bytes: int | None) -> None:
+    fused, _ = run(int8_blocks, threads, fused=True, band_bytes=band_bytes)
     op_by_op, _ = run(int8_blocks, threads, fused=False)
     np.testing.assert_array_equal(fused, op_by_op)  # same kernels on the same rows
     assert _steps(fused, int8_blocks["ref"], int8_blocks["step"]) <= MAX_STEPS

@@ -13,11 +13,6 @@ namespace edgekit_et {
 namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
-// Bytes of expanded input rows one band may hold. Measured (sum of per-block minimum times,
-// MobileNetV2-1.0@224 at 90%, 1 thread, x86 with 1.25 MB L2 per core): 128 KB 6.0 ms, 256 KB 4.7,
-// 384 KB 4.4, 512 KB 4.1, 768 KB 4.2, 1 MB 4.5. Small bands re-expand too many halo rows and call
-// the depthwise kernel on too few rows; large ones fall out of L2.
-constexpr int64_t kBandBytes = 512 * 1024;
 
 bool is_f32(const std::vector<ValueInfo>& values, const ekx_op_rec& r) {
   return values[r.in0].dtype == EKX_F32 && values[r.out].dtype == EKX_F32;
@@ -117,7 +112,7 @@ int32_t f32_block_band_rows(const F32Block& b, const std::vector<ValueInfo>& val
   const ValueInfo& y = values[d.out];
   const Geometry g = geometry(d);
   const int64_t row_bytes = int64_t{e.C} * e.W * 4;
-  const int64_t rows_in = std::max<int64_t>(g.kh, kBandBytes / row_bytes);
+  const int64_t rows_in = std::max<int64_t>(g.kh, fused_band_bytes() / row_bytes);
   int32_t rows = static_cast<int32_t>(std::min<int64_t>(y.H, (rows_in - g.kh) / g.sh + 1));
   return threaded_band_rows(rows, y, threads);
 }

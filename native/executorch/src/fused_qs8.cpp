@@ -12,8 +12,6 @@ namespace edgekit_et {
 namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
-// Bytes of expanded int8 input rows one band may hold (measured: see BENCHMARKS.md, int8 section).
-constexpr int64_t kBandBytes = 256 * 1024;
 
 bool is_qs8(const std::vector<ValueInfo>& values, const ekx_op_rec& r) {
   return values[r.in0].dtype == EKX_QS8 && values[r.out].dtype == EKX_QS8;
@@ -107,7 +105,7 @@ int32_t qs8_block_band_rows(const Qs8Block& b, const std::vector<ValueInfo>& val
   const ValueInfo& y = values[d.out];
   const Geometry g = geometry(d);
   const int64_t row_bytes = int64_t{e.C} * e.W;
-  const int64_t rows_in = std::max<int64_t>(g.kh, kBandBytes / row_bytes);
+  const int64_t rows_in = std::max<int64_t>(g.kh, fused_band_bytes() / row_bytes);
   int32_t rows = static_cast<int32_t>(std::min<int64_t>(y.H, (rows_in - g.kh) / g.sh + 1));
   return threaded_band_rows(rows, y, threads);
 }

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <functional>
 
+#include <unistd.h>
+
 #include "edgekit/edgekit.h"
 #include "f32-conv-chw/f32-conv-chw.h"
 #include "f32-dwconv-chw/f32-dwconv-chw.h"
@@ -468,6 +470,22 @@ int32_t threaded_band_rows(int32_t rows, const ValueInfo& y, int threads) {
     rows = std::min(rows, (y.H + threads - 1) / threads);
   }
   return std::max(rows, 1);
+}
+
+int64_t fused_band_bytes() {
+  static const int64_t bytes = [] {
+    if (const char* env = std::getenv("EDGEKIT_BAND_BYTES")) {  // tests: force several bands
+      const long long v = std::atoll(env);
+      if (v >= 1024) return static_cast<int64_t>(std::min<long long>(v, 1LL << 30));
+    }
+    int64_t l2 = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    if (l2 <= 0) return int64_t{512} * 1024;
+    return std::clamp<int64_t>(l2, int64_t{256} * 1024, int64_t{4} * 1024 * 1024);
+  }();
+  return bytes;
 }
 
 bool validate_dwconv_geometry(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y, std::string* error) {

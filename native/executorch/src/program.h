@@ -103,4 +103,12 @@ ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo&
 constexpr int32_t kOpByOpMaxPlane = 49;
 int32_t threaded_band_rows(int32_t rows, const ValueInfo& y, int threads);
 
+// Bytes of expanded input rows one fused band may hold, fp32 and int8 alike: the core's L2 size
+// (sysconf), 512 KB when the OS does not say, clamped to [256 KB, 4 MB]; $EDGEKIT_BAND_BYTES (>= 1024)
+// overrides it, so tests get band edges whatever the host's cache. Measured on Zen 4 (1 MB L2),
+// MobileNetV2-1.0 @224 at 90%, 1 thread, sum of per-block minima: fp32 512 KB 2.17 ms, 1 MB 2.13,
+// 2 MB 2.12 (op by op 2.41); int8 256 KB 1.27, 1 MB 1.23, 4 MB 1.23 (op by op 1.22). An older
+// kernel set on a 1.25 MB-L2 Intel host measured fp32 512 KB 4.1 ms, 1 MB 4.5.
+int64_t fused_band_bytes();
+
 }  // namespace edgekit_et
