@@ -1,5 +1,5 @@
 /* qs8 dense CHW convolution: the geometry rules, the plain-loop int32 reference and the dispatch
- * (AVX-512 VBMI + VNNI where the CPU has it, else the portable C variant). */
+ * (AVX-512 VBMI + VNNI where the CPU has it, else AVX2, else the portable C variant). */
 #include "qs8-conv-chw.h"
 
 #include "qs8-conv-chw-internal.h"
@@ -12,9 +12,10 @@ int ek_qs8_conv_chw_supported(const ek_conv_geom* g) {
          g->C * g->kh * g->kw <= EK_CONV_CHW_MAX_TAPS;
 }
 
-size_t ek_qs8_conv_chw_scratch(const ek_conv_geom* g) { /* the larger of the variants' (AVX-512 may fall back) */
+size_t ek_qs8_conv_chw_scratch(const ek_conv_geom* g) { /* the largest of the variants' (AVX-512 may fall back) */
   const size_t a = ek_qs8_conv_chw_portable_scratch(g), b = ek_qs8_conv_chw_avx512_scratch(g);
-  return a > b ? a : b;
+  const size_t c = ek_qs8_conv_chw_avx2_scratch(g), ab = a > b ? a : b;
+  return ab > c ? ab : c;
 }
 
 void ek_qs8_conv_chw_ref(const ek_conv_geom* g, const int8_t* x, const int8_t* w, const int32_t* bias,
@@ -48,6 +49,10 @@ int ek_qs8_conv_chw_variants(const char** names, ek_qs8_conv_chw_fn* fns, int ma
   }
   const char* name;
   ek_qs8_conv_chw_fn fn;
+  if (n < max && ek_qs8_conv_chw_avx2_variant(&name, &fn)) {
+    names[n] = name;
+    fns[n++] = fn;
+  }
   if (n < max && ek_qs8_conv_chw_avx512_variant(&name, &fn)) {
     names[n] = name;
     fns[n++] = fn;
