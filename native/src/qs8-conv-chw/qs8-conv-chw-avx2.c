@@ -52,9 +52,9 @@ EK_INLINE void pair_taps(int32_t p, int32_t R, int32_t KW, int32_t* r, int32_t* 
   }
 }
 
-/* The NP pair vectors of the 8 output columns from ox0. */
+/* The NP pair vectors of the 8 output columns from ox0, into v[p * CG]. */
 EK_INLINE void build_pairs(const int16_t* X, int32_t XW, int32_t ox0, int32_t R, int32_t KW, int32_t SW, int32_t NP,
-                           __m256i* v) {
+                           int32_t CG, __m256i* v) {
 #pragma GCC unroll 16
   for (int32_t p = 0; p < NP; p++) {
     int32_t r, kx, kind;
@@ -62,12 +62,12 @@ EK_INLINE void build_pairs(const int16_t* X, int32_t XW, int32_t ox0, int32_t R,
     const int16_t* a = X + (size_t)r * XW + ox0 * SW + kx;
     if (SW == 2) {
       const __m256i va = _mm256_loadu_si256((const __m256i*)a); /* lanes (a[2o], a[2o+1]) */
-      v[p] = kind == 1 ? _mm256_blend_epi16(va, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i*)(a + XW)), 16), 0xAA)
+      v[p * CG] = kind == 1 ? _mm256_blend_epi16(va, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i*)(a + XW)), 16), 0xAA)
                        : va; /* kind 2: the second tap has zero weight */
     } else {
       const __m128i lo = _mm_loadu_si128((const __m128i*)a);
       const __m128i hi = _mm_loadu_si128((const __m128i*)(kind == 0 ? a + 1 : kind == 1 ? a + XW : a));
-      v[p] = _mm256_set_m128i(_mm_unpackhi_epi16(lo, hi), _mm_unpacklo_epi16(lo, hi));
+      v[p * CG] = _mm256_set_m128i(_mm_unpackhi_epi16(lo, hi), _mm_unpacklo_epi16(lo, hi));
     }
   }
 }
@@ -77,48 +77,64 @@ typedef struct qparams {
   __m256i vzp16, vmin8, vperm;
 } qparams;
 
-/* NB (8 or 4) output channels of n <= 8 columns: NP vpmaddwd each, then the requantization.
- * wq: [NP][NB] weight pairs; y: channel 0's first column; nstore: channels left before M. */
-EK_INLINE void channels(const int32_t NB, const __m256i* v, const int32_t NP, const int32_t* wq, const int32_t* bias,
-                        const float* mult, const qparams* q, int8_t* y, int64_t y_ld, int32_t nstore, int32_t n) {
-  __m256i acc[8];
-#pragma GCC unroll 8
-  for (int32_t j = 0; j < NB; j++) acc[j] = _mm256_set1_epi32(bias[j]);
+/* 4 channels of one 8-column group, requantized into one vector and stored (n <= 8 columns). */
+EK_INLINE void requant4(const __m256i* acc, const float* mult, const qparams* q, int8_t* y, int64_t y_ld, int32_t ns,
+                        int32_t n) {
+  __m256i r[4];
+#pragma GCC unroll 4
+  for (int32_t k = 0; k < 4; k++)
+    r[k] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[k]), _mm256_set1_ps(mult[k])), q->vhi));
+  /* In-lane packs leave [c0 c1 c2 c3 | c0 c1 c2 c3] by 4-column groups; the dword permute gives
+   * each channel its 8 bytes in order (channel k at bytes 8k). */
+  const __m256i p01 = _mm256_adds_epi16(_mm256_packs_epi32(r[0], r[1]), q->vzp16);
+  const __m256i p23 = _mm256_adds_epi16(_mm256_packs_epi32(r[2], r[3]), q->vzp16);
+  const __m256i b = _mm256_permutevar8x32_epi32(_mm256_max_epi8(_mm256_packs_epi16(p01, p23), q->vmin8), q->vperm);
+  if (n == 8 && ns >= 4) {
+    const __m128i b01 = _mm256_castsi256_si128(b), b23 = _mm256_extracti128_si256(b, 1);
+    _mm_storel_epi64((__m128i*)y, b01);
+    _mm_storeh_pd((double*)(y + y_ld), _mm_castsi128_pd(b01));
+    _mm_storel_epi64((__m128i*)(y + 2 * y_ld), b23);
+    _mm_storeh_pd((double*)(y + 3 * y_ld), _mm_castsi128_pd(b23));
+  } else {
+    int8_t tmp[32];
+    _mm256_storeu_si256((__m256i*)tmp, b);
+    for (int32_t k = 0; k < (ns < 4 ? ns : 4); k++) memcpy(y + k * y_ld, tmp + 8 * k, (size_t)n);
+  }
+}
+
+/* NB (a multiple of 4) output channels of CG 8-column groups (n columns in all, more than 8 * (CG - 1)):
+ * NP vpmaddwd per accumulator, then the requantization. v: [NP][CG] pair vectors; wq: [NP][NB]
+ * weight pairs; y: channel 0's first column; nstore: channels left before M. */
+EK_INLINE void channels(const int32_t NB, const int32_t CG, const __m256i* v, const int32_t NP, const int32_t* wq,
+                        const int32_t* bias, const float* mult, const qparams* q, int8_t* y, int64_t y_ld,
+                        int32_t nstore, int32_t n) {
+  /* The pair vectors are read from memory (one load each feeding NB vpmaddwd): without this GCC
+   * keeps all NP in registers across the channel passes and spills the accumulators instead. */
+  __asm__ volatile("" : : "r"(v) : "memory");
+  __m256i acc[16];
+#pragma GCC unroll 16
+  for (int32_t j = 0; j < NB * CG; j++) acc[j] = _mm256_set1_epi32(bias[j % NB]);
 #pragma GCC unroll 16
   for (int32_t p = 0; p < NP; p++) {
-    const __m256i vv = v[p];
-#pragma GCC unroll 8
-    for (int32_t j = 0; j < NB; j++)
-      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(vv, _mm256_set1_epi32(wq[p * NB + j])));
-  }
 #pragma GCC unroll 2
-  for (int32_t j = 0; j < NB; j += 4) {
-    if (j >= nstore) break; /* padding channels past M */
-    __m256i r[4];
-#pragma GCC unroll 4
-    for (int32_t k = 0; k < 4; k++)
-      r[k] = _mm256_cvtps_epi32(
-          _mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[j + k]), _mm256_set1_ps(mult[j + k])), q->vhi));
-    /* In-lane packs leave [c0 c1 c2 c3 | c0 c1 c2 c3] by 4-column groups; the dword permute gives
-     * each channel its 8 bytes in order (channel k at bytes 8k). */
-    const __m256i p01 = _mm256_adds_epi16(_mm256_packs_epi32(r[0], r[1]), q->vzp16);
-    const __m256i p23 = _mm256_adds_epi16(_mm256_packs_epi32(r[2], r[3]), q->vzp16);
-    const __m256i b =
-        _mm256_permutevar8x32_epi32(_mm256_max_epi8(_mm256_packs_epi16(p01, p23), q->vmin8), q->vperm);
-    int8_t* yj = y + j * y_ld;
-    const int32_t ns = nstore - j < 4 ? nstore - j : 4;
-    if (n == 8 && ns == 4) {
-      const __m128i b01 = _mm256_castsi256_si128(b), b23 = _mm256_extracti128_si256(b, 1);
-      _mm_storel_epi64((__m128i*)yj, b01);
-      _mm_storeh_pd((double*)(yj + y_ld), _mm_castsi128_pd(b01));
-      _mm_storel_epi64((__m128i*)(yj + 2 * y_ld), b23);
-      _mm_storeh_pd((double*)(yj + 3 * y_ld), _mm_castsi128_pd(b23));
-    } else {
-      int8_t tmp[32];
-      _mm256_storeu_si256((__m256i*)tmp, b);
-      for (int32_t k = 0; k < ns; k++) memcpy(yj + k * y_ld, tmp + 8 * k, (size_t)n);
+    for (int32_t c = 0; c < CG; c++) {
+      const __m256i vv = v[p * CG + c];
+#pragma GCC unroll 8
+      for (int32_t j = 0; j < NB; j++) {
+        acc[c * NB + j] = _mm256_add_epi32(acc[c * NB + j], _mm256_madd_epi16(vv, _mm256_set1_epi32(wq[p * NB + j])));
+        /* Keeps each sum one chain: unrolled, GCC reassociates the integer adds into trees of
+         * all NP * NB products and spills them (measured 2x the instructions). */
+        __asm__("" : "+x"(acc[c * NB + j]));
+      }
     }
   }
+#pragma GCC unroll 2
+  for (int32_t c = 0; c < CG; c++)
+#pragma GCC unroll 2
+    for (int32_t j = 0; j < NB; j += 4) {
+      if (j >= nstore) break; /* padding channels past M */
+      requant4(acc + c * NB + j, mult + j, q, y + j * y_ld + 8 * c, y_ld, nstore - j, n - 8 * c < 8 ? n - 8 * c : 8);
+    }
 }
 
 /* X row r for input row iy: x - zp at index ix + pad_left, zero outside the plane. */
@@ -154,20 +170,25 @@ EK_INLINE void conv(const ek_conv_geom* g, const int8_t* x, const int32_t* wq, c
   q.vzp16 = _mm256_set1_epi16((short)p->output_zero_point);
   q.vmin8 = _mm256_set1_epi8((char)p->output_min);
   q.vperm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  __m256i v[EK_MAX_NP];
+  __m256i v[2 * EK_MAX_NP];
   for (int32_t oy = oy0; oy < oy1; oy++) {
     for (int32_t c = 0; c < C; c++)
       for (int32_t ky = 0; ky < KH; ky++)
         fill_row(g, x, c, oy * SH - g->pad_top + ky, p->input_zero_point, X + (size_t)(c * KH + ky) * XW, XW);
     int8_t* yrow = y + (int64_t)(oy - oy0) * OW;
-    for (int32_t ox0 = 0; ox0 < OW; ox0 += 8) {
-      const int32_t n = OW - ox0 < 8 ? OW - ox0 : 8;
-      build_pairs(X, XW, ox0, R, KW, SW, NP, v);
-      int32_t m0 = 0;
-      for (; m0 + 8 <= Mp; m0 += 8)
-        channels(8, v, NP, wq + (size_t)m0 * NP, bias + m0, mult + m0, &q, yrow + m0 * y_ld + ox0, y_ld, M - m0, n);
-      if (m0 < Mp)
-        channels(4, v, NP, wq + (size_t)m0 * NP, bias + m0, mult + m0, &q, yrow + m0 * y_ld + ox0, y_ld, M - m0, n);
+    int32_t ox0 = 0;
+    for (; ox0 + 8 < OW; ox0 += 16) { /* two 8-column groups share each weight broadcast */
+      const int32_t n = OW - ox0 < 16 ? OW - ox0 : 16;
+      build_pairs(X, XW, ox0, R, KW, SW, NP, 2, v);
+      build_pairs(X, XW, ox0 + 8, R, KW, SW, NP, 2, v + 1);
+      for (int32_t m0 = 0; m0 < Mp; m0 += 4)
+        channels(4, 2, v, NP, wq + (size_t)m0 * NP, bias + m0, mult + m0, &q, yrow + m0 * y_ld + ox0, y_ld, M - m0, n);
+    }
+    if (ox0 < OW) {
+      build_pairs(X, XW, ox0, R, KW, SW, NP, 1, v);
+      for (int32_t m0 = 0; m0 < Mp; m0 += 4)
+        channels(4, 1, v, NP, wq + (size_t)m0 * NP, bias + m0, mult + m0, &q, yrow + m0 * y_ld + ox0, y_ld, M - m0,
+                 OW - ox0);
     }
   }
 }
@@ -176,14 +197,14 @@ __attribute__((target("avx2"))) static void qs8_conv_avx2(const ek_conv_geom* g,
                                                           const int32_t* bias, const float* mult,
                                                           const ek_qs8_dwconv_params* p, int32_t oy0, int32_t oy1,
                                                           int8_t* y, int64_t y_ld, float* scratch) {
-  /* Tables: channel block m0 (8 wide, the last maybe 4) holds [NP][nb] weight pairs from wq + m0*NP. */
+  /* Tables: channel block m0 (4 wide) holds [NP][nb] weight pairs from wq + m0*NP. */
   const int32_t NP = num_pairs(g), Mp = padded_m(g), R = g->C * g->kh, KW = g->kw;
   int32_t* wq = (int32_t*)scratch;
   int32_t* bq = wq + (size_t)Mp * NP;
   float* mq = (float*)(bq + Mp);
   int16_t* X = (int16_t*)(mq + Mp);
   for (int32_t m = 0; m < Mp; m++) {
-    const int32_t m0 = m & ~7, nb = m0 + 8 <= Mp ? 8 : 4;
+    const int32_t m0 = m & ~3, nb = 4;
     for (int32_t pi = 0; pi < NP; pi++) {
       int32_t r, kx, kind;
       pair_taps(pi, R, KW, &r, &kx, &kind);

@@ -5,7 +5,9 @@
  * kw 3), stride 1 / 2 each way, padding 0..k-1, input zero points -128 / 0 / 37 / 127, full-range and
  * ReLU6-like output clamps, extreme weights and inputs (-128 / 127), multipliers so large that
  * acc * mult passes +-2^31 (the fp32 clamp must still win), row ranges not starting at 0, canary bytes
- * between channels and after the last one, scratch filled with garbage.
+ * between channels and after the last one, scratch filled with garbage. Stem-shaped 3x3 stride-2
+ * cases on small odd planes (the AVX2 kernel's specialized path, partial column groups and channel
+ * blocks, bands at the top / middle / bottom), M = 255, 5x5 stride 2, 1x7 with pad 6, 4 x 7x7 taps.
  *
  *   ekx_qs8_conv_test            run the checks (exit 1 on a mismatch, naming variant, geometry, m/oy/ox)
  *   ekx_qs8_conv_test --bench    time each variant on the MobileNetV2-1.0@224 stem (3x3 s2, 3 -> 32) */
@@ -120,6 +122,25 @@ static int run_checks(void) {
             cases++;
             failed += !run_case(&c, names, fns, nv);
           }
+  /* Stem-shaped (3x3 stride 2 both ways, 1-4 channels: the kernels' specialized path for C = 3) on
+   * small and odd planes: 1..3 column groups of 8 with partial last ones, W < 16 (no full 16-byte
+   * row chunk), pads 0 / 1 / 2, M not a multiple of 4 (or 8), bands at the top, middle and bottom. */
+  for (int32_t i = 0; i < 48; i++) {
+    const int32_t W = 1 + (i * 7) % 53, H = 1 + (i * 5) % 37, C = 1 + i % 4, pad = i % 3;
+    static const int32_t ms[6] = {1, 3, 4, 5, 30, 32};
+    if (H + 2 * pad < 3 || W + 2 * pad < 3) continue;
+    qcase c = {{C, H, W, ms[i % 6], out_size(H, 3, 2, pad), out_size(W, 3, 2, pad), 3, 3, 2, 2, pad, pad},
+               zps[i % 4], 0, 0, i % 9 == 4 ? 1 : i % 10 == 7 ? 2 : 0, {0, 0, -128, 127}};
+    c.p.input_zero_point = c.zp;
+    c.p.output_zero_point = (int32_t)(rnd() % 256) - 128;
+    if (i % 3 == 2) c.p.output_min = (int8_t)c.p.output_zero_point, c.p.output_max = 100;
+    if (c.p.output_min > c.p.output_max) c.p.output_min = c.p.output_max;
+    const int32_t OH = c.g.OH;
+    c.oy0 = i % 4 == 1 ? OH / 2 : i % 4 == 2 ? OH - 1 : 0;
+    c.oy1 = i % 4 == 3 ? (OH + 1) / 2 : OH;
+    cases++;
+    failed += !run_case(&c, names, fns, nv);
+  }
   /* The MobileNetV2 stem at full size, 32 channels (two full 16-channel passes), a wide stride-1
    * plane, and 7x1 kernels over 9 / 13 channels (packed as 7x3: 189 taps = 48 quads, inside the
    * AVX-512 table; 273 = 69 quads > 64, the portable fallback). */
@@ -130,6 +151,12 @@ static int run_checks(void) {
       {{2, 9, 100, 20, 9, 100, 5, 7, 1, 1, 2, 3}, 37, 1, 8, 0, {37, -7, -128, 127}},
       {{9, 13, 11, 17, 7, 11, 7, 1, 2, 1, 3, 0}, 0, 0, 7, 0, {0, 0, -128, 127}},
       {{13, 13, 11, 17, 7, 11, 7, 1, 2, 1, 3, 0}, 0, 0, 7, 1, {0, 0, -128, 127}},
+      /* The most output channels the kernels take (M = 255: padded channel blocks), a 5x5 stride-2
+       * stem-like conv, 1x7 / 7x1 stride 1 with the largest pads, 4 channels at 7x7 (196 taps). */
+      {{3, 37, 45, 255, 19, 23, 3, 3, 2, 2, 1, 1}, 11, 3, 17, 0, {11, -20, -128, 127}},
+      {{3, 41, 39, 24, 21, 20, 5, 5, 2, 2, 2, 2}, -128, 0, 21, 0, {-128, 0, 0, 127}},
+      {{2, 17, 29, 9, 17, 35, 1, 7, 1, 1, 0, 6}, 127, 4, 17, 1, {127, 1, -128, 127}},
+      {{4, 23, 19, 13, 17, 13, 7, 7, 1, 1, 0, 0}, -7, 0, 17, 2, {-7, 5, -128, 127}},
   };
   for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
     qcase c = big[i];
