@@ -43,9 +43,21 @@ static size_t fast_scratch(const ek_dwconv_geom* g) {
   return (size_t)EK_RING * (size_t)g->sh * (size_t)ring_row(g) + 16;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* f32-dwconv-chw-avx2-direct.c: masked loads straight from the plane, no padded copy. */
+size_t ek_f32_dwconv_chw_avx2_direct_scratch(const ek_dwconv_geom* g);
+void ek_f32_dwconv_chw__avx2_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
+                                    float lo, float hi, float* scratch);
+#endif
+
 size_t ek_f32_dwconv_chw_scratch(const ek_dwconv_geom* g) {
-  const size_t ref = ek_f32_dwconv_chw_ref_scratch(g), fast = fast_scratch(g);
-  return ref > fast ? ref : fast;
+  size_t n = ek_f32_dwconv_chw_ref_scratch(g), fast = fast_scratch(g);
+  n = n > fast ? n : fast;
+#if defined(__x86_64__) && defined(__GNUC__)
+  const size_t direct = fast_shape(g) ? ek_f32_dwconv_chw_avx2_direct_scratch(g) : 0;
+  n = n > direct ? n : direct;
+#endif
+  return n;
 }
 
 /* Each ISA block defines its kernels through the template and a driver EK_FN(dwconv). */
@@ -149,12 +161,19 @@ static void dwconv_avx512_direct(const ek_dwconv_geom* g, const float* x, const 
   else ek_f32_dwconv_chw__avx512_direct(g, x, w, bias, y, lo, hi, scratch);
 }
 
+static void dwconv_avx2_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
+                               float lo, float hi, float* scratch) {
+  if (!fast_shape(g)) ek_f32_dwconv_chw_ref(g, x, w, bias, y, lo, hi, scratch);
+  else ek_f32_dwconv_chw__avx2_direct(g, x, w, bias, y, lo, hi, scratch);
+}
+
 int ek_f32_dwconv_chw_variants(const char** names, ek_f32_dwconv_chw_fn* fns, int max) {
   int n = 0;
   __builtin_cpu_init();
 #define EK_ADD(nm, fn) do { if (n < max) { names[n] = nm; fns[n] = fn; } n++; } while (0)
   EK_ADD("sse2", dwconv_sse2);
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) EK_ADD("avx2", dwconv_avx2);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) EK_ADD("avx2-direct", dwconv_avx2_direct);
   if (__builtin_cpu_supports("avx512f")) EK_ADD("avx512", dwconv_avx512);
   if (__builtin_cpu_supports("avx512f")) EK_ADD("avx512-direct", dwconv_avx512_direct);
 #undef EK_ADD
@@ -215,11 +234,14 @@ static ek_f32_dwconv_chw_fn best_s1(void) {
 
 /* With AVX-512F, every fast shape (any plane size, stride 1 and 2) runs the direct masked-load
  * kernel: measured (ekx_dwconv_test --bench, same run) all 17 MobileNetV2 layers 1.96 ms vs 3.35 ms
- * for the previous dispatch, 1.8-3.2x on 28x28 and smaller and at stride 2, even on 112x112 s1. */
+ * for the previous dispatch, 1.8-3.2x on 28x28 and smaller and at stride 2, even on 112x112 s1.
+ * With AVX2 + FMA (no AVX-512), its AVX2 twin (f32-dwconv-chw-avx2-direct.c): every layer faster
+ * than the ring / reference kernels on Zen 3, 3x3 and 5x5 (numbers in that file's commit). */
 static ek_f32_dwconv_chw_fn best_direct(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return dwconv_avx512_direct;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dwconv_avx2_direct;
 #endif
   return 0;
 }
@@ -238,9 +260,9 @@ void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, 
     d(g, x, w, bias, y, out_min, out_max, scratch);
     return;
   }
-  /* Without AVX-512 (measured, same benchmark): the ring kernels win on wide stride-1
-   * planes (112x112, 56x56: 1.3-1.7x); on 28x28 and smaller, and at stride 2 (memory-bound on
-   * the 4x larger input), the reference's flat loop is as fast or faster. */
+  /* Without AVX2 (SSE2-only x86; NEON), measured on AVX hosts with the same benchmark: the ring
+   * kernels win on wide stride-1 planes (112x112, 56x56: 1.3-1.7x); on 28x28 and smaller, and at
+   * stride 2 (memory-bound on the 4x larger input), the reference's flat loop is as fast or faster. */
   if (g->sh != 1 || g->OW < EK_MIN_RING_OW) {
     ek_f32_dwconv_chw_ref(g, x, w, bias, y, out_min, out_max, scratch);
     return;

@@ -1,7 +1,8 @@
 /* Every depthwise CHW kernel variant this CPU runs against a direct-loop reference (and the
- * plain-C ek_f32_dwconv_chw_ref) on odd shapes: H, W in 1..33, 3x3 / 5x5, stride 1 / 2, symmetric
- * (PyTorch) and TF-SAME asymmetric and no padding, ReLU6 and unbounded clamps. Also checks that
- * nothing is written past the output plane.
+ * plain-C ek_f32_dwconv_chw_ref) on odd shapes: H, W in 1..33 (W 1..40 at a few heights), 3x3 /
+ * 5x5, stride 1 / 2, symmetric (PyTorch), TF-SAME asymmetric, wide and no padding, ReLU6 and
+ * unbounded clamps. Also checks that nothing is written past the output plane, that multi-channel
+ * calls equal per-channel ones and that fused-block row bands equal the whole plane, bit for bit.
  *
  *   ekx_dwconv_test            run the checks (exit 1 on a mismatch)
  *   ekx_dwconv_test --bench    time each variant on MobileNetV2-1.0@224's depthwise layers */
@@ -254,8 +255,107 @@ static int run_multi_checks(void) {
   return failures ? 1 : 0;
 }
 
+/* Every variant on every width 1..40 (edge blocks, 16-wide middle blocks, the last block moved
+ * left, OW < 8 partial stores) at a few heights incl. OH = 1, and on padding wider than a vector
+ * (every middle block masked) and asymmetric padding. */
+static int run_width_checks(void) {
+  const char* names[MAX_VARIANTS + 1];
+  ek_f32_dwconv_chw_fn fns[MAX_VARIANTS + 1];
+  names[0] = "ref";
+  fns[0] = ek_f32_dwconv_chw_ref;
+  int nv = 1 + ek_f32_dwconv_chw_variants(names + 1, fns + 1, MAX_VARIANTS - 1);
+  names[nv] = "dispatch";
+  fns[nv++] = ek_f32_dwconv_chw;
+  static const int heights[] = {1, 2, 3, 6, 9};
+  int cases = 0, failures = 0;
+  for (int k = 3; k <= 5; k += 2)
+    for (int s = 1; s <= 2; s++)
+      for (int pad_mode = 0; pad_mode < 3; pad_mode++)
+        for (int hi_ = 0; hi_ < 5; hi_++)
+          for (int W = 1; W <= 40; W++) {
+            const int H = heights[hi_];
+            /* 0: k/2 both sides; 1: wide (k + 6 left, 9 top); 2: none on top / left, k - 1 after */
+            const int pt = pad_mode == 0 ? k / 2 : pad_mode == 1 ? 9 : 0;
+            const int pl = pad_mode == 0 ? k / 2 : pad_mode == 1 ? k + 6 : 0;
+            const int pb = pad_mode == 2 ? k - 1 : pt, pr = pad_mode == 2 ? k - 1 : pl;
+            if (H + pt + pb < k || W + pl + pr < k) continue;
+            ek_dwconv_geom g = {H, W, (H + pt + pb - k) / s + 1, (W + pl + pr - k) / s + 1, k, k, s, s, pt, pl};
+            const size_t n = (size_t)g.OH * g.OW;
+            float* x = malloc(sizeof(float) * (size_t)H * W);
+            float w[25];
+            double* want = malloc(sizeof(double) * n);
+            double* mag = malloc(sizeof(double) * n);
+            for (int i = 0; i < H * W; i++) x[i] = frand() * 4.0f;
+            for (int i = 0; i < k * k; i++) w[i] = frand();
+            const float bias = frand();
+            direct(&g, x, w, bias, 0.0f, 6.0f, want, mag);
+            for (int v = 0; v < nv; v++) failures += check_one(names[v], fns[v], &g, x, w, bias, 0.0f, 6.0f, want, mag);
+            cases++;
+            free(x), free(want), free(mag);
+          }
+  printf("dwconv-chw widths 1..40: %d variants x %d cases: %d failures\n", nv, cases, failures);
+  return failures ? 1 : 0;
+}
+
+/* The fused blocks' use: a plane cut in output-row bands, each band one ek_f32_dwconv_chw_multi
+ * call on its input rows (pad_top only on the first band, rows past H only on the last), C
+ * channels with gaps between planes (x_ld, y_ld). Must equal the whole-plane call bit for bit. */
+static int run_band_checks(void) {
+  static const int widths[] = {1, 3, 7, 8, 9, 14, 16, 17, 23, 28, 31, 40, 56};
+  int cases = 0, failures = 0;
+  for (int k = 3; k <= 5; k += 2)
+    for (int s = 1; s <= 2; s++)
+      for (int wi = 0; wi < 13; wi++)
+        for (int H = 1; H <= 12; H += 1 + (H > 4))
+          for (int band_rows = 1; band_rows <= 5; band_rows++) {
+            const int W = widths[wi], C = 1 + (wi + H) % 5, p = k / 2;
+            const ek_dwconv_geom g = {H, W, (H + 2 * p - k) / s + 1, (W + 2 * p - k) / s + 1, k, k, s, s, p, p};
+            const int64_t x_ld = (int64_t)H * W + 5, y_ld = (int64_t)g.OH * g.OW + 3;
+            float* x = malloc(sizeof(float) * (size_t)(x_ld * C));
+            float* y = malloc(sizeof(float) * (size_t)(y_ld * C));
+            float* yb = malloc(sizeof(float) * (size_t)(y_ld * C + 8));
+            float* w = malloc(sizeof(float) * (size_t)(C * k * k));
+            float* bias = malloc(sizeof(float) * (size_t)C);
+            float* scratch = malloc(sizeof(float) * ek_f32_dwconv_chw_scratch(&g));
+            for (int64_t i = 0; i < x_ld * C; i++) x[i] = frand() * 4.0f;
+            for (int i = 0; i < C * k * k; i++) w[i] = frand();
+            for (int c = 0; c < C; c++) bias[c] = frand();
+            ek_f32_dwconv_chw_multi(&g, C, x, x_ld, w, bias, y, y_ld, -INFINITY, INFINITY, scratch);
+            int bad = 0;
+            for (int o0 = 0; o0 < g.OH && !bad; o0 += band_rows) {
+              const int o1 = o0 + band_rows < g.OH ? o0 + band_rows : g.OH, start = o0 * s - p;
+              const int first = start > 0 ? start : 0;
+              const int last = (o1 - 1) * s - p + k < H ? (o1 - 1) * s - p + k : H;
+              const ek_dwconv_geom bg = {last - first, W, o1 - o0, g.OW, k, k, s, s, first - start, p};
+              const int64_t out_ld = (int64_t)(o1 - o0) * g.OW + 1;
+              float* bscratch = malloc(sizeof(float) * ek_f32_dwconv_chw_scratch(&bg));
+              for (int64_t i = 0; i < out_ld * C + 8; i++) yb[i] = CANARY;
+              ek_f32_dwconv_chw_multi(&bg, C, x + (int64_t)first * W, x_ld, w, bias, yb, out_ld, -INFINITY, INFINITY,
+                                      bscratch);
+              for (int c = 0; c < C && !bad; c++)
+                for (int64_t i = 0; i < out_ld && !bad; i++) {
+                  const float got = yb[c * out_ld + i];
+                  const float* want = y + c * y_ld + (int64_t)o0 * g.OW + i;
+                  if (i == out_ld - 1 ? got != CANARY : memcmp(&got, want, 4) != 0) {
+                    fprintf(stderr, "FAIL band H=%d W=%d k=%d s=%d rows %d..%d (pad_top %d) c=%d i=%lld: %.9g want %.9g\n",
+                            H, W, k, s, o0, o1, bg.pad_top, c, (long long)i, got, i == out_ld - 1 ? CANARY : *want);
+                    bad = 1;
+                  }
+                }
+              for (int i = 0; i < 8 && !bad; i++)
+                if (yb[out_ld * C + i] != CANARY) fprintf(stderr, "FAIL band: wrote past the last plane\n"), bad = 1;
+              free(bscratch);
+            }
+            failures += bad;
+            cases++;
+            free(x), free(y), free(yb), free(w), free(bias), free(scratch);
+          }
+  printf("dwconv-chw bands: %d cases: %d failures\n", cases, failures);
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) return run_bench();
-  const int a = run_checks();
-  return run_multi_checks() || a;
+  const int a = run_checks(), b = run_width_checks(), c = run_band_checks();
+  return run_multi_checks() || a || b || c;
 }

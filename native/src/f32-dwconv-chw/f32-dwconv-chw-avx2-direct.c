@@ -1,0 +1,245 @@
+/* Depthwise CHW convolution, AVX2 + FMA, reading the plane in place (no padded copy).
+ *
+ * The ring / reference kernels copy every input row into a zero-padded buffer first (at stride 2,
+ * split into even / odd columns by scalar code); on Zen 3 that cost more than the taps. Here an
+ * output row is cut into column blocks of 8 (16 in the middle of the row: 2 vectors per row, more
+ * independent FMA chains). A block whose loads all lie inside the row uses plain unaligned loads,
+ * an edge block masked loads (vmaskmovps never faults on masked lanes, so a load may start before
+ * the row). The last block is moved left to end at OW (it recomputes a few outputs, bit-identical),
+ * so every store is a full vector unless OW < 8. Rows above / below the plane read a static zero
+ * row. R output rows per pass: each input row is loaded once per tap column and feeds the (up to
+ * K) output rows it belongs to. Stride 2: two loads and vshufps per pair of tap columns give the
+ * even / odd columns in the lane order 0 1 4 5 2 3 6 7; one vpermpd per output vector fixes it.
+ *
+ * Summation order, the same in every kernel of this file whatever the geometry of the call (bands,
+ * rows per pass, block position), which the backend's fused-vs-op-by-op equality relies on: bias,
+ * then the taps by pairs of kernel columns (kx = 0-1, 2-3, 4), within a pair by kernel row, one
+ * FMA each; taps outside the plane add w * 0. Pairs keep only 2K weights live per block (they are
+ * re-broadcast per block: all K*K in registers made GCC spill accumulators).
+ * Square K = 3 / 5, stride 1 / 2, any padding (the fast_shape of f32-dwconv-chw-simd.c). */
+#include "f32-dwconv-chw.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#include <string.h>
+
+#define EK_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
+#define EK_ZERO_W 1024 /* rows up to this wide read the static zero row, wider ones one in scratch */
+#define ROWS 4         /* output rows per pass */
+#define NC(S) ((S) == 1 ? 2 : 1) /* vectors per row in a middle block */
+
+static const float zero_row[EK_ZERO_W] __attribute__((aligned(64)));
+
+/* Loads per input row of an 8-wide block and the column offset of load i: stride 1, tap column i;
+ * stride 2, pairs (2j, 2j + 8) whose even / odd lanes are tap columns 2j and 2j + 1. SPAN: the
+ * columns they cover from the first one. */
+#define NLOADS(K, S) ((S) == 1 ? (K) : 2 * (((K) + 1) / 2))
+#define LOAD_OFF(S, i) ((S) == 1 ? (i) : ((i) & ~1) + ((i) & 1) * 8)
+#define SPAN(K, S) ((S) == 1 ? (K) - 1 + 8 : 2 * (((K) + 1) / 2) - 2 + 16)
+
+/* Lanes l whose column c0 + l lies in [0, W). */
+EK_INLINE __m256i col_mask(int32_t c0, int32_t W) {
+  const __m256i col = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(c0));
+  return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), col), _mm256_cmpgt_epi32(_mm256_set1_epi32(W), col));
+}
+EK_INLINE void fill_masks(const int K, const int S, __m256i* m, int32_t c, int32_t W) {
+  for (int i = 0; i < NLOADS(K, S); i++) m[i] = col_mask(c + LOAD_OFF(S, i), W);
+}
+EK_INLINE int inside(const int K, const int S, int32_t c, int32_t W) { return c >= 0 && c + SPAN(K, S) <= W; }
+
+/* The first n < 8 lanes of v. */
+EK_INLINE void store_n(float* p, __m256 v, int32_t n) {
+  __m128 h = _mm256_castps256_ps128(v);
+  if (n & 4) {
+    _mm_storeu_ps(p, h);
+    h = _mm256_extractf128_ps(v, 1);
+    p += 4;
+  }
+  if (n & 2) {
+    _mm_storel_pi((__m64*)p, h);
+    h = _mm_movehl_ps(h, h);
+    p += 2;
+  }
+  if (n & 1) _mm_store_ss(p, h);
+}
+
+/* R output rows x NC vectors: rows[t] is input row t of the pass (at column 0), c the column of
+ * the block's first load, m its masks (MASKED, NC = 1), y + r * OW the output rows. NARROW (OW <
+ * 8): a full store spills into the next rows (rewritten after), except past yend. */
+EK_INLINE void block(const int K, const int S, const int R, const int NC, const int MASKED, const int NARROW,
+                     const float* const* rows, int32_t c, const __m256i* m, const float* w, __m256 vb, __m256 vlo,
+                     __m256 vhi, float* y, int32_t OW, const float* yend) {
+  __asm__("" : "+r"(w)); /* the broadcasts stay in the block */
+  __m256 acc[ROWS][2];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+    for (int q = 0; q < NC; q++) acc[r][q] = vb;
+#pragma GCC unroll 3
+  for (int j = 0; 2 * j < K; j++) {
+    const int k0 = 2 * j, two = 2 * j + 1 < K;
+    __m256 wa[5], wb[5];
+#pragma GCC unroll 5
+    for (int ky = 0; ky < K; ky++) {
+      wa[ky] = _mm256_broadcast_ss(w + ky * K + k0);
+      if (two) wb[ky] = _mm256_broadcast_ss(w + ky * K + k0 + 1);
+    }
+#pragma GCC unroll 11
+    for (int t = 0; t < (R - 1) * S + K; t++) {
+#pragma GCC unroll 2
+      for (int q = 0; q < NC; q++) {
+        const float* p = rows[t] + c + 8 * S * q;
+        __m256 va, vo = _mm256_setzero_ps();
+        if (S == 1) {
+          va = MASKED ? _mm256_maskload_ps(p + k0, m[k0]) : _mm256_loadu_ps(p + k0);
+          if (two) vo = MASKED ? _mm256_maskload_ps(p + k0 + 1, m[k0 + 1]) : _mm256_loadu_ps(p + k0 + 1);
+        } else {
+          const __m256 a = MASKED ? _mm256_maskload_ps(p + k0, m[k0]) : _mm256_loadu_ps(p + k0);
+          const __m256 b = MASKED ? _mm256_maskload_ps(p + k0 + 8, m[k0 + 1]) : _mm256_loadu_ps(p + k0 + 8);
+          va = _mm256_shuffle_ps(a, b, 0x88);
+          if (two) vo = _mm256_shuffle_ps(a, b, 0xDD);
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+          const int ky = t - r * S;
+          if (ky < 0 || ky >= K) continue;
+          acc[r][q] = _mm256_fmadd_ps(wa[ky], va, acc[r][q]);
+          if (two) acc[r][q] = _mm256_fmadd_ps(wb[ky], vo, acc[r][q]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+    for (int q = 0; q < NC; q++) {
+      __m256 o = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[r][q]));
+      if (S == 2) o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8));
+      float* yr = y + r * OW + 8 * q;
+      if (!NARROW || yr + 8 <= yend) _mm256_storeu_ps(yr, o);
+      else store_n(yr, o, OW);
+    }
+}
+
+/* What a pass needs beyond its rows: the edge blocks' masks (first at column 0, last at OW - 8)
+ * and whether they need them; mid: every block between them lies inside the rows. */
+typedef struct {
+  __m256i first[6], last[6];
+  int32_t OW, W, pad_left, mask_first, mask_last, mid;
+} plan;
+
+/* One pass of R output rows, y = its first output row. */
+EK_INLINE void pass(const int K, const int S, const int R, const plan* pl, const float* const* rows, const float* w,
+                    __m256 vb, __m256 vlo, __m256 vhi, float* y, const float* yend) {
+  const int32_t OW = pl->OW, W = pl->W, padl = pl->pad_left;
+  if (pl->mask_first) block(K, S, R, 1, 1, 0, rows, -padl, pl->first, w, vb, vlo, vhi, y, OW, yend);
+  else block(K, S, R, 1, 0, 0, rows, -padl, NULL, w, vb, vlo, vhi, y, OW, yend);
+  const int32_t end = OW - 8; /* the last block's column */
+  int32_t ox = 8;
+  if (pl->mid) {
+    for (; ox + 8 * NC(S) <= end; ox += 8 * NC(S))
+      block(K, S, R, NC(S), 0, 0, rows, ox * S - padl, NULL, w, vb, vlo, vhi, y + ox, OW, yend);
+    if (NC(S) == 2 && ox + 8 < end) { /* 9..15 columns left: one 16-wide block ending at end */
+      block(K, S, R, 2, 0, 0, rows, (end - 16) * S - padl, NULL, w, vb, vlo, vhi, y + end - 16, OW, yend);
+    } else if (ox < end) {
+      block(K, S, R, 1, 0, 0, rows, (end - 8) * S - padl, NULL, w, vb, vlo, vhi, y + end - 8, OW, yend);
+    }
+  } else { /* padding wider than a block: every middle block masked */
+    for (; ox < end; ox += 8) {
+      const int32_t o = ox + 8 <= end ? ox : end - 8;
+      __m256i m[6];
+      fill_masks(K, S, m, o * S - padl, W);
+      block(K, S, R, 1, 1, 0, rows, o * S - padl, m, w, vb, vlo, vhi, y + o, OW, yend);
+    }
+  }
+  if (pl->mask_last) block(K, S, R, 1, 1, 0, rows, end * S - padl, pl->last, w, vb, vlo, vhi, y + end, OW, yend);
+  else block(K, S, R, 1, 0, 0, rows, end * S - padl, NULL, w, vb, vlo, vhi, y + end, OW, yend);
+}
+
+/* Input rows iy .. iy + n - 1 (at column 0), the zero row outside the plane. */
+EK_INLINE void fill_rows(const float** rows, int n, const float* x, int32_t iy, int32_t H, int32_t W,
+                         const float* zero) {
+  ptrdiff_t off = (ptrdiff_t)iy * W;
+  for (int t = 0; t < n; t++, iy++, off += W) rows[t] = (uint32_t)iy < (uint32_t)H ? x + off : zero;
+}
+
+/* OW <= 8: one block per pass, its masks computed once. */
+EK_INLINE void conv_narrow(const int K, const int S, const ek_dwconv_geom* g, const float* x, const float* w,
+                           float bias, float* y, float lo, float hi) {
+  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, c = -g->pad_left;
+  __m256i m[6];
+  fill_masks(K, S, m, c, W);
+  const __m256 vb = _mm256_set1_ps(bias), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const float* yend = y + OH * OW;
+  const float* rows[(ROWS - 1) * 2 + 5];
+  int32_t oy = 0;
+  for (; oy + ROWS <= OH; oy += ROWS) {
+    fill_rows(rows, (ROWS - 1) * S + K, x, oy * S - g->pad_top, H, W, zero_row);
+    block(K, S, ROWS, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, y + oy * OW, OW, yend);
+  }
+  const int32_t nr = OH - oy;
+  if (nr == 0) return;
+  fill_rows(rows, (nr - 1) * S + K, x, oy * S - g->pad_top, H, W, zero_row);
+  float* yo = y + oy * OW;
+  if (nr == 1) block(K, S, 1, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
+  else if (nr == 2) block(K, S, 2, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
+  else block(K, S, 3, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
+}
+
+EK_INLINE void conv(const int K, const int S, const ek_dwconv_geom* g, const float* x, const float* w, float bias,
+                    float* y, float lo, float hi, float* scratch) {
+  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, padl = g->pad_left;
+  const float* zero = zero_row;
+  if (W > EK_ZERO_W) {
+    memset(scratch, 0, sizeof(float) * (size_t)W);
+    zero = scratch;
+  }
+  plan pl;
+  pl.OW = OW, pl.W = W, pl.pad_left = padl;
+  pl.mask_first = !inside(K, S, -padl, W);
+  if (pl.mask_first) fill_masks(K, S, pl.first, -padl, W);
+  const int32_t end = OW - 8;
+  pl.mask_last = !inside(K, S, end * S - padl, W);
+  if (pl.mask_last) fill_masks(K, S, pl.last, end * S - padl, W);
+  /* The leftmost middle block: at 8, else the one ending at end (16 wide if it fits). */
+  const int32_t mid_lo = end >= 8 + 8 * NC(S) ? 8 : NC(S) == 2 && end > 16 ? end - 16 : end - 8;
+  pl.mid = end <= 8 || (mid_lo * S - padl >= 0 && inside(K, S, (end - 8) * S - padl, W));
+  const __m256 vb = _mm256_set1_ps(bias), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const float* yend = y + (size_t)OH * OW;
+  const float* rows[(ROWS - 1) * 2 + 5];
+  int32_t oy = 0;
+  for (; oy + ROWS <= OH; oy += ROWS) {
+    fill_rows(rows, (ROWS - 1) * S + K, x, oy * S - g->pad_top, H, W, zero);
+    pass(K, S, ROWS, &pl, rows, w, vb, vlo, vhi, y + (size_t)oy * OW, yend);
+  }
+  const int32_t nr = OH - oy;
+  if (nr > 0) fill_rows(rows, (nr - 1) * S + K, x, oy * S - g->pad_top, H, W, zero);
+  float* yo = y + (size_t)oy * OW;
+  if (nr == 1) pass(K, S, 1, &pl, rows, w, vb, vlo, vhi, yo, yend);
+  else if (nr == 2) pass(K, S, 2, &pl, rows, w, vb, vlo, vhi, yo, yend);
+  else if (nr == 3) pass(K, S, 3, &pl, rows, w, vb, vlo, vhi, yo, yend);
+}
+
+#define EK_DEFINE(K, S)                                                                                         \
+  __attribute__((target("avx2,fma"))) static void conv_k##K##s##S(const ek_dwconv_geom* g, const float* x,       \
+                                                                   const float* w, float bias, float* y, float lo, \
+                                                                   float hi, float* scratch) {                   \
+    if (g->OW <= 8) conv_narrow(K, S, g, x, w, bias, y, lo, hi);                                                 \
+    else conv(K, S, g, x, w, bias, y, lo, hi, scratch);                                                         \
+  }
+EK_DEFINE(3, 1)
+EK_DEFINE(3, 2)
+EK_DEFINE(5, 1)
+EK_DEFINE(5, 2)
+
+size_t ek_f32_dwconv_chw_avx2_direct_scratch(const ek_dwconv_geom* g) { return g->W > EK_ZERO_W ? (size_t)g->W : 0; }
+
+/* Square 3x3 / 5x5 at stride 1 / 2 (the caller checked). */
+void ek_f32_dwconv_chw__avx2_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
+                                    float lo, float hi, float* scratch) {
+  if (g->kh == 3 && g->sh == 1) conv_k3s1(g, x, w, bias, y, lo, hi, scratch);
+  else if (g->kh == 3) conv_k3s2(g, x, w, bias, y, lo, hi, scratch);
+  else if (g->sh == 1) conv_k5s1(g, x, w, bias, y, lo, hi, scratch);
+  else conv_k5s2(g, x, w, bias, y, lo, hi, scratch);
+}
+#endif
