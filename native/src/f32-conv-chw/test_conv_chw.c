@@ -8,6 +8,7 @@
  *
  *   ekx_conv_test            run the checks (exit 1 on a mismatch, naming the failing index)
  *   ekx_conv_test --bench    time each variant on the MobileNetV2-1.0@224 stem (3x3 s2, 3 -> 32) */
+#define _POSIX_C_SOURCE 199309L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -92,9 +92,9 @@ EK_INLINE void requant4(const __m256i* acc, const float* mult, const qparams* q,
   if (n == 8 && ns >= 4) {
     const __m128i b01 = _mm256_castsi256_si128(b), b23 = _mm256_extracti128_si256(b, 1);
     _mm_storel_epi64((__m128i*)y, b01);
-    _mm_storeh_pd((double*)(y + y_ld), _mm_castsi128_pd(b01));
+    _mm_storeh_pi((__m64*)(y + y_ld), _mm_castsi128_ps(b01)); /* movhps: no alignment */
     _mm_storel_epi64((__m128i*)(y + 2 * y_ld), b23);
-    _mm_storeh_pd((double*)(y + 3 * y_ld), _mm_castsi128_pd(b23));
+    _mm_storeh_pi((__m64*)(y + 3 * y_ld), _mm_castsi128_ps(b23));
   } else {
     int8_t tmp[32];
     _mm256_storeu_si256((__m256i*)tmp, b);
