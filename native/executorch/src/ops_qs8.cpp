@@ -90,30 +90,21 @@ void qs8_dwconv_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& 
   const int64_t taps = dw_taps(op);
   const ConvPayload pay = conv_payload(op, x.C, taps);
   const ek_qs8_dwconv_params params = dw_params(x, y, op.rec.fp);
-  if (ek_qs8_dwconv_chw_flat_available(&g)) {  // small stride-1 planes: many channels per call
-    constexpr int64_t kChunk = 256;
-    int32_t bias[kChunk];
-    float mult[kChunk];
-    for (int64_t b = c0; b < c1; b += kChunk) {
-      const int64_t n = c1 - b < kChunk ? c1 - b : kChunk;
-      for (int64_t i = 0; i < n; i++) {
-        float w_scale;
-        std::memcpy(&bias[i], pay.bias + 4 * (b + i), 4);
-        std::memcpy(&w_scale, pay.scales + 4 * (b + i), 4);
-        mult[i] = x.scale * w_scale / y.scale;  // as below
-      }
-      ek_qs8_dwconv_chw_multi__avx512_flat(&g, static_cast<int32_t>(n), X + b * x_ld, x_ld, pay.weights + b * taps,
-                                           bias, mult, &params, Y + b * y_ld, y_ld);
+  // Chunks of channels: ek_qs8_dwconv_chw_multi runs small stride-1 planes many channels per call (the
+  // flat kernels), others per channel.
+  constexpr int64_t kChunk = 256;
+  int32_t bias[kChunk];
+  float mult[kChunk];
+  for (int64_t b = c0; b < c1; b += kChunk) {
+    const int64_t n = c1 - b < kChunk ? c1 - b : kChunk;
+    for (int64_t i = 0; i < n; i++) {
+      float w_scale;
+      std::memcpy(&bias[i], pay.bias + 4 * (b + i), 4);
+      std::memcpy(&w_scale, pay.scales + 4 * (b + i), 4);
+      mult[i] = x.scale * w_scale / y.scale;  // as XNNPACK: input * kernel / output, in fp32
     }
-    return;
-  }
-  for (int64_t c = c0; c < c1; c++) {
-    int32_t bias;
-    float w_scale;
-    std::memcpy(&bias, pay.bias + 4 * c, 4);
-    std::memcpy(&w_scale, pay.scales + 4 * c, 4);
-    const float mult = x.scale * w_scale / y.scale;  // as XNNPACK: input * kernel / output, in fp32
-    ek_qs8_dwconv_chw(&g, X + c * x_ld, pay.weights + c * taps, bias, mult, &params, Y + c * y_ld, scratch);
+    ek_qs8_dwconv_chw_multi(&g, static_cast<int32_t>(n), X + b * x_ld, x_ld, pay.weights + b * taps, bias, mult,
+                            &params, Y + b * y_ld, y_ld, scratch);
   }
 }
 

@@ -1,125 +1,258 @@
-/* qs8 depthwise CHW, AVX2. The plane is widened once into a zero-padded float plane holding
- * x - input_zero_point (padding = 0, as XNNPACK's zero buffer). Products of int8 weights and
- * these values are integers below 2^15 and a 16x16 kernel sums at most 256 of them, so fp32
- * accumulation with FMA is exact: the int32 sum, the bias add and the requantization then match
- * the integer reference bit for bit. Stride 1 runs flat over the padded plane (output i = oy*wp + ox,
- * long vectors even for 7x7 planes); other strides run per output row at stride 1 and keep every
- * sw-th column. */
+/* qs8 depthwise CHW, AVX2: int16 tap pairs and vpmaddwd.
+ *
+ * The plane is copied once into a padded int8 plane (cheap: a byte per pixel) whose padding holds the
+ * input zero point, as XNNPACK's zero buffer does; rows outside the plane point at one zero-point row.
+ * Every tap then reads a byte x' (x inside the plane, zp outside), and
+ *
+ *   acc = bias - zp * sum(w) + sum over taps of w * x'
+ *       = bias + sum over in-bounds taps of w * (x - zp)          (the reference, mod 2^32)
+ *
+ * x' and w are int8, so vpmaddwd on sign-extended pairs sums two taps per int32 lane exactly (no
+ * vpmaddubsw: it saturates). Pairs: stride 1, columns (kx, kx+1) by unpacking the rows loaded at kx
+ * and kx+1 (lanes {0-3, 8-11} and {4-7, 12-15}); an odd last column pairs rows ky and ky+1. Stride 2,
+ * bytes 2*ox + kx, 2*ox + kx + 1 are adjacent: the sign-extended load is the pair (an odd last column
+ * pairs with weight 0). A pass computes 16 columns of R output rows (4, then 2 or 1 for the tail),
+ * each input row loaded once for every output row it feeds; 3x3 and 5x5 at strides 1 and 2 unroll into
+ * registers, other kernels run the same code in loops. Requantization as requant16 + pack_rows
+ * (qs8-dwconv-chw-avx2.h): bit-identical to ek_qs8_chw_requant. Column strides 3 and 4 run the
+ * reference. */
 #include "qs8-dwconv-chw.h"
 
-#include <string.h>
 
-#define EK_MAX_TAPS 256
-#define EK_MARGIN 64 /* floats past each scratch area that vector loads may touch */
+#define EK_MAX_R 4
+#define EK_MAX_K 16
+#define EK_MAX_NW 9                             /* weight vectors per tap row: 8 pairs + an odd column */
 
-static int32_t padded_h(const ek_dwconv_geom* g) { return (g->OH - 1) * g->sh + g->kh + 1; }
-static int32_t padded_w(const ek_dwconv_geom* g) {
-  const int32_t wp = (g->OW - 1) * g->sw + g->kw;
-  const int32_t min = g->pad_left + g->W;
-  return (wp > min ? wp : min) + 1;
+/* Bytes of a padded row: the last column block starts at max(OW - 16, 0) and reads 16 (stride 1) or 32
+ * (stride 2) bytes from each tap column; multiple of 32 so the zero-point fill is whole vectors. */
+static int32_t padded_stride(const ek_dwconv_geom* g) {
+  const int32_t ox0 = g->OW > 16 ? g->OW - 16 : 0;
+  int32_t need = g->sw == 1 ? ox0 + g->kw + 15 : 2 * ox0 + g->kw + 31;
+  if (need < g->pad_left + g->W) need = g->pad_left + g->W;
+  return (need + 31) / 32 * 32;
 }
 
+/* Output rows computed: passes of 4, then the remainder as 4 (3 rows), 2 or 1. */
+static int32_t rows_computed(int32_t OH) { return OH % 4 == 3 ? OH + 1 : OH; }
+
 size_t ek_qs8_dwconv_chw_scratch(const ek_dwconv_geom* g) {
-  const size_t hp = (size_t)padded_h(g), wp = (size_t)padded_w(g);
-  const size_t stage = (size_t)g->OH * wp;
-  return hp * wp + EK_MARGIN + stage + 8 + EK_MARGIN;
+  /* Padded rows from iy = -pad_top, for every computed output row; the last row's right fill may
+   * pass it by up to 31 bytes. */
+  const size_t rows = (size_t)(rows_computed(g->OH) - 1) * g->sh + g->kh;
+  return ((size_t)padded_stride(g) * rows + 32 + sizeof(float) - 1) / sizeof(float);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define EK_TARGET __attribute__((target("avx2,fma")))
+#include "qs8-dwconv-chw-avx2.h"
 
-EK_TARGET static void widen_plane(const ek_dwconv_geom* g, const int8_t* x, int32_t zp, float* xp, int32_t hp,
-                                  int32_t wp) {
-  memset(xp, 0, sizeof(float) * ((size_t)hp * wp + EK_MARGIN));
-  const __m256i vzp = _mm256_set1_epi32(zp);
-  for (int32_t iy = 0; iy < g->H; iy++) {
-    const int32_t py = iy + g->pad_top;
-    if (py >= hp) break;
-    int32_t n = g->W;
-    if (g->pad_left + n > wp) n = wp - g->pad_left;
-    const int8_t* src = x + (size_t)iy * g->W;
-    float* dst = xp + (size_t)py * wp + g->pad_left;
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(src + i)));
-      _mm256_storeu_ps(dst + i, _mm256_cvtepi32_ps(_mm256_sub_epi32(v, vzp)));
-    }
-    for (; i < n; i++) dst[i] = (float)((int32_t)src[i] - zp);
+/* Zero points left of a padded row (pl < 16) and right of its W bytes (may pass S by 31 bytes; run
+ * before the row's data, as the next row's run rewrites what passes). */
+EK_INLINE void pad_ends(int8_t* d, __m256i zp8, int32_t pl, int32_t W, int32_t S) {
+  _mm256_storeu_si256((__m256i*)d, zp8);
+  for (int32_t j = pl + W; j < S; j += 32) _mm256_storeu_si256((__m256i*)(d + j), zp8);
+}
+
+/* acc[r] += pair x weight pair j of tap row ky = t - r * SH, for the output rows that row t feeds
+ * (even tap rows only for the stride-1 odd-column pairs). */
+EK_INLINE void madd_rows(__m256i* lo, __m256i* hi, __m256i plo, __m256i phi, const __m256i* wv, int32_t t,
+                         int32_t j, int even_only, const int32_t R, const int32_t KH, const int32_t NW,
+                         const int32_t SH) {
+#pragma GCC unroll 4
+  for (int32_t r = 0; r < R; r++) {
+    const int32_t ky = t - r * SH;
+    if (ky < 0 || ky >= KH || (even_only && (ky & 1))) continue;
+    lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(plo, wv[ky * NW + j]));
+    hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(phi, wv[ky * NW + j]));
+    __asm__("" : "+x"(lo[r]), "+x"(hi[r])); /* else GCC reassociates the sums: all products live, spills */
   }
 }
 
-/* 8 exact float sums -> 8 int8 outputs. */
-EK_TARGET static inline void requant8(__m256 sum, __m256i vbias, __m256 vscale, __m256 vlo, __m256 vhi,
-                                      __m256i vzp, int8_t* y) {
-  const __m256i acc = _mm256_add_epi32(_mm256_cvtps_epi32(sum), vbias);
-  __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), vscale);
-  f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
-  const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), vzp); /* round half to even (MXCSR default) */
-  const __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-  _mm_storel_epi64((__m128i*)y, _mm_packs_epi16(q16, q16));
+/* Column pair j of input row t (p: its first byte for this block). */
+EK_INLINE void column_pair(__m256i* lo, __m256i* hi, const int8_t* p, const __m256i* wv, int32_t t, int32_t j,
+                           const int32_t R, const int32_t KH, const int32_t NW, const int32_t SH,
+                           const int32_t SW) {
+  if (SW == 1) {
+    const __m256i a = sx16(p + 2 * j), b = sx16(p + 2 * j + 1);
+    madd_rows(lo, hi, _mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b), wv, t, j, 0, R, KH, NW, SH);
+  } else {
+    madd_rows(lo, hi, sx16(p + 2 * j), sx16(p + 2 * j + 16), wv, t, j, 0, R, KH, NW, SH);
+  }
+}
+
+/* Input row t: its column pairs, then the odd last column. */
+EK_INLINE void tap_row(__m256i* lo, __m256i* hi, __m256i* cprev, const int8_t* p, const __m256i* wv, int32_t t,
+                       const int32_t R, const int32_t KH, const int32_t KW, const int32_t SH, const int32_t SW,
+                       const int unroll) {
+  const int32_t NP = KW / 2, NW = NP + (KW & 1);
+  if (unroll) {
+#pragma GCC unroll 8
+    for (int32_t j = 0; j < NP; j++) column_pair(lo, hi, p, wv, t, j, R, KH, NW, SH, SW);
+  } else {
+    for (int32_t j = 0; j < NP; j++) column_pair(lo, hi, p, wv, t, j, R, KH, NW, SH, SW);
+  }
+  if (!(KW & 1)) return;
+  if (SW == 2) { /* (x[2ox + KW - 1], junk) x (w, 0) */
+    madd_rows(lo, hi, sx16(p + KW - 1), sx16(p + KW - 1 + 16), wv, t, NP, 0, R, KH, NW, SH);
+    return;
+  }
+  /* Stride 1: the last column of rows t - 1 and t as one pair, for the output rows where t - 1 is an
+   * even tap row (the pass pairs its last row with itself, weight 0 on the copy). */
+  const __m256i c = sx16(p + KW - 1);
+  if (t > 0)
+    madd_rows(lo, hi, _mm256_unpacklo_epi16(*cprev, c), _mm256_unpackhi_epi16(*cprev, c), wv, t - 1, NP, 1, R, KH,
+              NW, SH);
+  *cprev = c;
+}
+
+/* 16 columns (n valid, from ox0) of R output rows, nrows of them stored. row0: the pass's first
+ * padded input row (stride S); wv[ky * NW + j]: the int16 weight pair j of tap row ky. With constant R, KH, KW, SH,
+ * SW and unroll, the loops unroll and the accumulators stay in registers. */
+EK_INLINE void pass(const consts* k, const int8_t* row0, int32_t S, int32_t ox0, const __m256i* wv, int8_t* y,
+                    int32_t OW, int32_t nrows, int32_t n, int32_t avail, const int32_t R, const int32_t KH,
+                    const int32_t KW, const int32_t SH, const int32_t SW, const int unroll) {
+  const int32_t NW = KW / 2 + (KW & 1), T = (R - 1) * SH + KH;
+  __m256i lo[EK_MAX_R], hi[EK_MAX_R];
+#pragma GCC unroll 4
+  for (int32_t r = 0; r < R; r++) lo[r] = hi[r] = k->acc0;
+  __m256i cprev = _mm256_setzero_si256();
+  if (unroll) {
+#pragma GCC unroll 16
+    for (int32_t t = 0; t < T; t++) tap_row(lo, hi, &cprev, row0 + (size_t)t * S + ox0 * SW, wv, t, R, KH, KW, SH, SW, 1);
+  } else {
+    for (int32_t t = 0; t < T; t++) tap_row(lo, hi, &cprev, row0 + (size_t)t * S + ox0 * SW, wv, t, R, KH, KW, SH, SW, 0);
+  }
+  if (SW == 1 && (KW & 1))
+    madd_rows(lo, hi, _mm256_unpacklo_epi16(cprev, cprev), _mm256_unpackhi_epi16(cprev, cprev), wv, T - 1, NW - 1,
+              1, R, KH, NW, SH);
+  /* Rows in pairs: packs to int8, clamps, one dword permute puts row r in the low 128 bits. */
+#pragma GCC unroll 2
+  for (int32_t r = 0; r < R; r += 2) {
+    if (r >= nrows) break;
+    const __m256i q0 = requant16(k, lo[r], hi[r]);
+    const __m256i q1 = r + 1 < R ? requant16(k, lo[r + 1], hi[r + 1]) : q0;
+    const __m256i b = pack_rows(k, q0, q1);
+    const __m128i b0 = _mm256_castsi256_si128(b), b1 = _mm256_extracti128_si256(b, 1);
+    /* n < 16: a 16-byte store spills into the next rows (rewritten later) unless it would pass the
+     * plane's end (avail bytes from y). */
+    if (n == 16 || r * OW + 16 <= avail) _mm_storeu_si128((__m128i*)(y + (size_t)r * OW), b0);
+    else store_partial(y + (size_t)r * OW, b0, n);
+    if (r + 1 < nrows) {
+      if (n == 16 || (r + 1) * OW + 16 <= avail) _mm_storeu_si128((__m128i*)(y + (size_t)(r + 1) * OW), b1);
+      else store_partial(y + (size_t)(r + 1) * OW, b1, n);
+    }
+  }
+}
+
+/* R output rows from oy0, every column block. */
+EK_INLINE void row_pass(const consts* k, const int8_t* buf, int32_t S, int32_t oy0, const __m256i* wv, int8_t* y,
+                        int32_t OH, int32_t OW, int32_t nrows, const int32_t R, const int32_t KH, const int32_t KW,
+                        const int32_t SH, const int32_t SW, const int unroll) {
+  const int8_t* row0 = buf + (size_t)oy0 * SH * S;
+  int8_t* yr = y + (size_t)oy0 * OW;
+  if (OW < 16) {
+    pass(k, row0, S, 0, wv, yr, OW, nrows, OW, (OH - oy0) * OW, R, KH, KW, SH, SW, unroll);
+    return;
+  }
+  for (int32_t b = 0;; b += 16) { /* the last block ends at OW (overlapping the previous one) */
+    const int32_t ox0 = b + 16 > OW ? OW - 16 : b;
+    /* Opaque per block: weights and constants stay memory operands, leaving registers to the sums. */
+    const __m256i* wvb = wv;
+    const consts* kb = k;
+    __asm__("" : "+r"(wvb), "+r"(kb));
+    pass(kb, row0, S, ox0, wvb, yr + ox0, OW, nrows, 16, 0, R, KH, KW, SH, SW, unroll); /* avail unused at n == 16 */
+    if (b + 16 >= OW) break;
+  }
+}
+
+EK_INLINE void conv(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias, float scale,
+                    const ek_qs8_dwconv_params* p, int8_t* y, float* scratch, const int32_t KH, const int32_t KW,
+                    const int32_t SH, const int32_t SW, const int unroll) {
+  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pl = g->pad_left, pt = g->pad_top;
+  const int32_t S = padded_stride(g), NR = (rows_computed(OH) - 1) * SH + KH;
+  const int32_t NP = KW / 2, NW = NP + (KW & 1);
+  __m256i wv[EK_MAX_K * EK_MAX_NW];
+  uint32_t sum = 0;
+  for (int32_t ky = 0; ky < KH; ky++) {
+    for (int32_t j = 0; j < NW; j++) {
+      const int32_t kx = 2 * j;
+      const int16_t a = w[ky * KW + kx];
+      int16_t b = 0;
+      if (kx + 1 < KW) b = w[ky * KW + kx + 1];
+      else if (SW == 1 && ky + 1 < KH) b = w[(ky + 1) * KW + kx]; /* odd last column: next tap row */
+      wv[ky * NW + j] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16));
+    }
+    for (int32_t kx = 0; kx < KW; kx++) sum += (uint32_t)(int32_t)w[ky * KW + kx];
+  }
+  /* Padded plane: row r holds input row r - pt from column pl, zero points around it. */
+  const __m256i zp8 = _mm256_set1_epi8((char)p->input_zero_point);
+  int8_t* buf = (int8_t*)scratch;
+  const int32_t iy_end = NR - pt < H ? NR - pt : H;
+  const int narrow = S <= 64; /* fill everything first, else only the rows outside and each row's ends */
+  for (size_t j = 0; j < (size_t)(narrow ? 0 : pt) * S; j += 32) _mm256_storeu_si256((__m256i*)(buf + j), zp8);
+  for (size_t j = (size_t)(narrow ? 0 : pt + iy_end) * S; j < (size_t)NR * S; j += 32)
+    _mm256_storeu_si256((__m256i*)(buf + j), zp8);
+  /* Data rows; the row class is tested once (each loop stays tight). */
+  int8_t* d0 = buf + (size_t)pt * S;
+  if (W >= 32) { /* 32-byte pieces, the last one ending at W */
+    for (int32_t iy = 0; iy < iy_end; iy++) {
+      int8_t* d = d0 + (size_t)iy * S;
+      const int8_t* src = x + (size_t)iy * W;
+      if (!narrow) pad_ends(d, zp8, pl, W, S);
+      for (int32_t j = 0; j + 32 < W; j += 32)
+        _mm256_storeu_si256((__m256i*)(d + pl + j), _mm256_loadu_si256((const __m256i*)(src + j)));
+      _mm256_storeu_si256((__m256i*)(d + pl + W - 32), _mm256_loadu_si256((const __m256i*)(src + W - 32)));
+    }
+  } else if (W >= 16) {
+    for (int32_t iy = 0; iy < iy_end; iy++) {
+      int8_t* d = d0 + (size_t)iy * S;
+      const int8_t* src = x + (size_t)iy * W;
+      if (!narrow) pad_ends(d, zp8, pl, W, S);
+      _mm_storeu_si128((__m128i*)(d + pl), _mm_loadu_si128((const __m128i*)src));
+      _mm_storeu_si128((__m128i*)(d + pl + W - 16), _mm_loadu_si128((const __m128i*)(src + W - 16)));
+    }
+  } else { /* 16 bytes are inside the plane but on its last row; those past the row become zp */
+    const __m128i tail = _mm_cmpgt_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        _mm_set1_epi8((char)(W - 1)));
+    const int32_t n = iy_end < H ? iy_end : H - 1;
+    for (int32_t iy = 0; iy < n; iy++) {
+      int8_t* d = d0 + (size_t)iy * S;
+      if (!narrow) pad_ends(d, zp8, pl, W, S);
+      const __m128i v = _mm_loadu_si128((const __m128i*)(x + (size_t)iy * W));
+      _mm_storeu_si128((__m128i*)(d + pl), _mm_blendv_epi8(v, _mm256_castsi256_si128(zp8), tail));
+    }
+    if (n < iy_end) {
+      if (!narrow) pad_ends(d0 + (size_t)n * S, zp8, pl, W, S);
+      copy_bytes(d0 + (size_t)n * S + pl, x + (size_t)n * W, W);
+    }
+  }
+  consts k;
+  k.acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias - (uint32_t)p->input_zero_point * sum));
+  set_requant(&k, scale, p);
+  k.perm = SW == 1 ? _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7) : _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  int32_t oy0 = 0;
+  for (; oy0 + 4 <= OH; oy0 += 4) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 4, 4, KH, KW, SH, SW, unroll);
+  const int32_t rem = OH - oy0;
+  if (rem == 3) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 3, 4, KH, KW, SH, SW, unroll);
+  else if (rem == 2) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 2, 2, KH, KW, SH, SW, unroll);
+  else if (rem == 1) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 1, 1, KH, KW, SH, SW, unroll);
 }
 
 EK_TARGET static void qs8_dwconv_avx2(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias,
                                       float scale, const ek_qs8_dwconv_params* p, int8_t* y, float* scratch) {
-  const int32_t taps = g->kh * g->kw;
-  if (taps > EK_MAX_TAPS) {
-    ek_qs8_dwconv_chw_ref(g, x, w, bias, scale, p, y, scratch);
-    return;
-  }
-  const int32_t hp = padded_h(g), wp = padded_w(g);
-  float* xp = scratch;
-  float* stage = scratch + (size_t)hp * wp + EK_MARGIN;
-  widen_plane(g, x, p->input_zero_point, xp, hp, wp);
-  __m256 wv[EK_MAX_TAPS];
-  int32_t off[EK_MAX_TAPS];
-  for (int32_t ky = 0, t = 0; ky < g->kh; ky++)
-    for (int32_t kx = 0; kx < g->kw; kx++, t++) {
-      wv[t] = _mm256_set1_ps((float)w[t]);
-      off[t] = ky * wp + kx;
-    }
-  /* Stage: stride 1 -> OH rows of wp sums; otherwise one row of (OW-1)*sw+1 sums at a time. */
-  const int32_t row_len = (g->OW - 1) * g->sw + 1;
-  const int flat = g->sh == 1 && g->sw == 1;
-  const int32_t rows = flat ? 1 : g->OH;
-  const int32_t n = flat ? g->OH * wp : row_len;
-  for (int32_t r = 0; r < rows; r++) {
-    const float* base = xp + (size_t)(r * g->sh) * wp;
-    for (int32_t i = 0; i < n; i += 8) {
-      __m256 acc = _mm256_setzero_ps();
-      for (int32_t t = 0; t < taps; t++) acc = _mm256_fmadd_ps(wv[t], _mm256_loadu_ps(base + i + off[t]), acc);
-      _mm256_storeu_ps(stage + i, acc);
-    }
-    if (flat) break;
-    /* Keep every sw-th sum of this output row (in place: index ox <= ox*sw). */
-    for (int32_t ox = 0; ox < g->OW; ox++) stage[ox] = stage[(size_t)ox * g->sw];
-    const __m256i vbias = _mm256_set1_epi32(bias), vzp = _mm256_set1_epi32(p->output_zero_point);
-    const __m256 vscale = _mm256_set1_ps(scale);
-    const __m256 vlo = _mm256_set1_ps((float)(p->output_min - p->output_zero_point));
-    const __m256 vhi = _mm256_set1_ps((float)(p->output_max - p->output_zero_point));
-    int8_t* yrow = y + (size_t)r * g->OW;
-    int32_t ox = 0;
-    for (; ox + 8 <= g->OW; ox += 8) requant8(_mm256_loadu_ps(stage + ox), vbias, vscale, vlo, vhi, vzp, yrow + ox);
-    for (; ox < g->OW; ox++) yrow[ox] = ek_qs8_chw_requant((int32_t)((uint32_t)(int32_t)stage[ox] + (uint32_t)bias), scale, p);
-  }
-  if (!flat) return;
-  const __m256i vbias = _mm256_set1_epi32(bias), vzp = _mm256_set1_epi32(p->output_zero_point);
-  const __m256 vscale = _mm256_set1_ps(scale);
-  const __m256 vlo = _mm256_set1_ps((float)(p->output_min - p->output_zero_point));
-  const __m256 vhi = _mm256_set1_ps((float)(p->output_max - p->output_zero_point));
-  for (int32_t oy = 0; oy < g->OH; oy++) {
-    const float* srow = stage + (size_t)oy * wp;
-    int8_t* yrow = y + (size_t)oy * g->OW;
-    int32_t ox = 0;
-    for (; ox + 8 <= g->OW; ox += 8) requant8(_mm256_loadu_ps(srow + ox), vbias, vscale, vlo, vhi, vzp, yrow + ox);
-    for (; ox < g->OW; ox++) yrow[ox] = ek_qs8_chw_requant((int32_t)((uint32_t)(int32_t)srow[ox] + (uint32_t)bias), scale, p);
-  }
+  const int32_t k = g->kh == g->kw ? g->kh : 0;
+  if (g->sw == 1 && g->sh == 1 && k == 3) conv(g, x, w, bias, scale, p, y, scratch, 3, 3, 1, 1, 1);
+  else if (g->sw == 2 && g->sh == 2 && k == 3) conv(g, x, w, bias, scale, p, y, scratch, 3, 3, 2, 2, 1);
+  else if (g->sw == 1 && g->sh == 1 && k == 5) conv(g, x, w, bias, scale, p, y, scratch, 5, 5, 1, 1, 1);
+  else if (g->sw == 2 && g->sh == 2 && k == 5) conv(g, x, w, bias, scale, p, y, scratch, 5, 5, 2, 2, 1);
+  else if (g->sw == 1) conv(g, x, w, bias, scale, p, y, scratch, g->kh, g->kw, g->sh, 1, 0);
+  else if (g->sw == 2) conv(g, x, w, bias, scale, p, y, scratch, g->kh, g->kw, g->sh, 2, 0);
+  else ek_qs8_dwconv_chw_ref(g, x, w, bias, scale, p, y, scratch);
 }
 
 int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, int max) {
   __builtin_cpu_init();
   int n = 0;
-  if (n < max && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  if (n < max && __builtin_cpu_supports("avx2")) {
     names[n] = "avx2";
     fns[n++] = qs8_dwconv_avx2;
   }

@@ -33,3 +33,23 @@ void ek_qs8_dwconv_chw(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w
   }
   best(g, x, w, bias, scale, p, y, scratch);
 }
+
+void ek_qs8_dwconv_chw_multi(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld, const int8_t* w,
+                             const int32_t* bias, const float* mult, const ek_qs8_dwconv_params* p, int8_t* y,
+                             int64_t y_ld, float* scratch) {
+  static int avx512 = -1; /* benign race: every thread computes the same value */
+  if (avx512 < 0) {
+    const char* name;
+    ek_qs8_dwconv_chw_fn fn;
+    avx512 = ek_qs8_dwconv_chw_avx512_variant(&name, &fn);
+  }
+  if (ek_qs8_dwconv_chw_flat_available(g)) {
+    ek_qs8_dwconv_chw_multi__avx512_flat(g, C, x, x_ld, w, bias, mult, p, y, y_ld);
+  } else if (!avx512 && ek_qs8_dwconv_chw_avx2_flat_available(g)) { /* AVX-512 CPUs: its row kernel */
+    ek_qs8_dwconv_chw_multi__avx2_flat(g, C, x, x_ld, w, bias, mult, p, y, y_ld);
+  } else {
+    const int64_t taps = (int64_t)g->kh * g->kw;
+    for (int32_t c = 0; c < C; c++)
+      ek_qs8_dwconv_chw(g, x + c * x_ld, w + c * taps, bias[c], mult[c], p, y + c * y_ld, scratch);
+  }
+}

@@ -55,6 +55,20 @@ int ek_qs8_dwconv_chw_flat_available(const ek_dwconv_geom* g);
 void ek_qs8_dwconv_chw_multi__avx512_flat(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
                                           const int8_t* w, const int32_t* bias, const float* mult,
                                           const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld);
+/* The same on AVX2 (qs8-dwconv-chw-avx2-flat.c): 3x3, stride 1, OW == W <= 32, pads < 3, OH * OW <= 1024. */
+#define EK_QS8_DWCONV_FLAT_AVX2_MAX_W 32
+#define EK_QS8_DWCONV_FLAT_AVX2_MAX_PLANE 1024
+int ek_qs8_dwconv_chw_avx2_flat_available(const ek_dwconv_geom* g);
+void ek_qs8_dwconv_chw_multi__avx2_flat(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
+                                        const int8_t* w, const int32_t* bias, const float* mult,
+                                        const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld);
+/* C channels (as the flat kernels' arguments, w + kh * kw * c) through the best kernel this CPU runs for g:
+ * the AVX-512 flat kernel, else (CPUs without the AVX-512 variant) the AVX2 flat one, else
+ * ek_qs8_dwconv_chw per channel (with scratch,
+ * ek_qs8_dwconv_chw_scratch(g) floats). Same bits as ek_qs8_dwconv_chw per channel. */
+void ek_qs8_dwconv_chw_multi(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld, const int8_t* w,
+                             const int32_t* bias, const float* mult, const ek_qs8_dwconv_params* p, int8_t* y,
+                             int64_t y_ld, float* scratch);
 /* The AVX-512 VBMI + VNNI variant (in-place int8 plane, vpdpbusd): 1 and the pair if this CPU runs it. */
 int ek_qs8_dwconv_chw_avx512_variant(const char** name, ek_qs8_dwconv_chw_fn* fn);
 /* The AArch64 NEON variant (int16 multiply-accumulate on interior columns): 1 on AArch64. */
