@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
   const char* force = getenv("EK_BENCH_ISA"); /* e.g. avx2: time one ISA variant */
   for (int i = EK_ISA_SCALAR; force && i <= EK_ISA_AVX512; i++)
     if (strcmp(force, ek_isa_name((ek_isa)i)) == 0 && ek_isa_force((ek_isa)i) != EK_OK) die("EK_BENCH_ISA");
+  /* EK_BENCH_ONLY=ek_qs8 (or ek_f32, or ek): time only those variants (quick runs, callgrind). */
+  const char* only = getenv("EK_BENCH_ONLY");
   fprintf(stderr, "edgekit ISA: f32=%s qs8=%s\n", ek_isa_name(ek_isa_selected(EK_DTYPE_F32)),
           ek_isa_name(ek_isa_selected(EK_DTYPE_QS8)));
 
@@ -164,6 +166,7 @@ int main(int argc, char** argv) {
     for (int rd = -2; rd < rounds; rd++) /* two warm-up rounds */
       for (int i = 0; i < nr; i++) {
         runner* r = &run[i];
+        if (only && strncmp(kNames[r->kind], only, strlen(only)) != 0) continue;
         const double t0 = now_ms();
         if (r->kind == V_EKF32) ek_gspmm_f32(r->w, N, X, N, Y, N, NULL);
         else if (r->kind == V_EKQS8) ek_gspmm_qs8(r->w, N, Xq, N, Yq, N, &qp);
@@ -173,14 +176,16 @@ int main(int argc, char** argv) {
       }
     for (int i = 0; i < nr; i++) {
       runner* r = &run[i];
-      qsort(r->t, (size_t)rounds, sizeof(double), cmp_double);
       const int si = i < 2 ? -1 : (i - 2) / 3;
-      printf("{\"layer\": %d, \"M\": %d, \"K\": %d, \"N\": %d, \"variant\": \"%s\", \"sparsity\": %.2f, "
-             "\"group_m\": %d, \"nnz\": %lld, \"median_ms\": %.6f, \"min_ms\": %.6f",
-             layer, M, K, N, kNames[r->kind], si < 0 ? 0.0 : sp[si],
-             r->kind == V_EKQS8 ? gm_q : r->kind <= V_XQC8 ? 1 : gm_f, (long long)r->nnz, r->t[rounds / 2], r->t[0]);
-      if (r->kind == V_EKF32) printf(", \"maxdiff_vs_xnn_nchw\": %.3g", maxdiff[si]);
-      printf("}\n");
+      if (!only || strncmp(kNames[r->kind], only, strlen(only)) == 0) {
+        qsort(r->t, (size_t)rounds, sizeof(double), cmp_double);
+        printf("{\"layer\": %d, \"M\": %d, \"K\": %d, \"N\": %d, \"variant\": \"%s\", \"sparsity\": %.2f, "
+               "\"group_m\": %d, \"nnz\": %lld, \"median_ms\": %.6f, \"min_ms\": %.6f",
+               layer, M, K, N, kNames[r->kind], si < 0 ? 0.0 : sp[si],
+               r->kind == V_EKQS8 ? gm_q : r->kind <= V_XQC8 ? 1 : gm_f, (long long)r->nnz, r->t[rounds / 2], r->t[0]);
+        if (r->kind == V_EKF32) printf(", \"maxdiff_vs_xnn_nchw\": %.3g", maxdiff[si]);
+        printf("}\n");
+      }
       if (r->op) xnn_delete_operator(r->op);
       if (r->w) ek_weights_close(r->w);
       free(r->blob);

@@ -106,6 +106,9 @@ static void run_qs8(const kcase* c, ek_isa isa) {
   ek_qs8_params p = {(int32_t)(ek_rand(&r) % 256) - 128, 0.02f + (float)(ek_rand(&r) % 100) * 1e-4f,
                      (int32_t)(ek_rand(&r) % 256) - 128, 0.05f + (float)(ek_rand(&r) % 100) * 1e-3f, -128, 127};
   if (c->seed % 5 == 4) p.output_scale = 1e-12f; /* |acc * mult| far past 2^31: saturates, never wraps */
+  if (c->seed % 7 == 4) p.output_scale = 1e30f;  /* every output the zero point */
+  if (c->seed % 7 == 5) p.input_zero_point = -128, p.output_zero_point = 127; /* extreme zero points */
+  if (c->seed % 7 == 6) p.input_zero_point = 127, p.output_zero_point = -128;
   if (c->seed % 3 == 0) p.output_min = (int8_t)p.output_zero_point; /* ReLU */
   if (c->seed % 3 == 1) {
     p.output_min = (int8_t)(p.output_zero_point > 0 ? p.output_zero_point : 0);
@@ -223,6 +226,23 @@ void test_kernels(void) {
         for (int g = 0; g < 3; g++) {
           kcase c = {shapes[s][0], shapes[s][1], shapes[s][2], gms[g], sparsities[sp], seed++};
           if (c.N > 1000 && c.gm != 4) continue; /* the big streaming-store shapes: one group shape */
+          if (isa != EK_ISA_NEONDOT) run_f32(&c, (ek_isa)isa);
+          run_qs8(&c, (ek_isa)isa);
+        }
+    /* Every pixel tail up to 40 (AVX2 int8: 4-, 8- and 16-pixel tail tiles from a padded copy;
+     * f32: a rest of up to 8 joins the last tile, the last vector overlaps), K = 1, K past the
+     * int8 kernel's stack tail buffer (1024), several pixel chunks (K x N past 256 KB). */
+    for (int32_t n = 1; n <= 40; n++)
+      for (int g = 0; g < 3; g++) {
+        kcase c = {n % 2 ? 13 : 16, 21, n, gms[g], (int)(n % 3) * 45, seed++};
+        if (isa != EK_ISA_NEONDOT) run_f32(&c, (ek_isa)isa);
+        run_qs8(&c, (ek_isa)isa);
+      }
+    static const int32_t more[][3] = {{9, 1, 37}, {6, 1100, 23}, {7, 1100, 64}, {12, 300, 1000}, {20, 70, 4100}};
+    for (size_t s = 0; s < sizeof more / sizeof more[0]; s++)
+      for (int sp = 0; sp < 3; sp++)
+        for (int g = 0; g < 3; g++) {
+          kcase c = {more[s][0], more[s][1], more[s][2], gms[g], sparsities[sp], seed++};
           if (isa != EK_ISA_NEONDOT) run_f32(&c, (ek_isa)isa);
           run_qs8(&c, (ek_isa)isa);
         }
