@@ -1,15 +1,18 @@
-/* Depthwise CHW convolution, AVX2 + FMA, reading the plane in place (no padded copy).
+/* Depthwise CHW convolution, AVX2 + FMA.
  *
  * The ring / reference kernels copy every input row into a zero-padded buffer first (at stride 2,
- * split into even / odd columns by scalar code); on Zen 3 that cost more than the taps. Here an
- * output row is cut into column blocks of 8 (16 in the middle of the row: 2 vectors per row, more
- * independent FMA chains). A block whose loads all lie inside the row uses plain unaligned loads,
- * an edge block masked loads (vmaskmovps never faults on masked lanes, so a load may start before
- * the row). The last block is moved left to end at OW (it recomputes a few outputs, bit-identical),
- * so every store is a full vector unless OW < 8. Rows above / below the plane read a static zero
- * row. R output rows per pass: each input row is loaded once per tap column and feeds the (up to
- * K) output rows it belongs to. Stride 2: two loads and vshufps per pair of tap columns give the
- * even / odd columns in the lane order 0 1 4 5 2 3 6 7; one vpermpd per output vector fixes it.
+ * split into even / odd columns by scalar code); on Zen 3 that cost more than the taps. Here the
+ * plane is read in place: an output row is cut into column blocks of 8 (16 in the middle of the
+ * row at stride 1: 2 vectors per row, more independent FMA chains). A block whose loads all lie
+ * inside the row uses plain unaligned loads, an edge block masked loads (vmaskmovps never faults on
+ * masked lanes, so a load may start before the row). The last block is moved left to end at OW (it
+ * recomputes a few outputs, bit-identical), so every store is a full vector unless OW < 8. Rows
+ * above / below the plane read a static zero row. R output rows per pass: each input row is loaded
+ * once per tap column and feeds the (up to K) output rows it belongs to. Stride 2: two loads and
+ * vshufps per pair of tap columns give the even / odd columns in the lane order 0 1 4 5 2 3 6 7; one
+ * vpermpd per output vector fixes it. Small planes (14x14, 7x7: one block per row) are the
+ * exception: there the per-channel setup (masks, row pointers, edge blocks) cost more than the
+ * taps, so they are copied into zero-padded rows of 8 / 16 / 32 floats first (conv_small).
  *
  * Summation order, the same in every kernel of this file whatever the geometry of the call (bands,
  * rows per pass, block position), which the backend's fused-vs-op-by-op equality relies on: bias,
@@ -66,9 +69,9 @@ EK_INLINE void store_n(float* p, __m256 v, int32_t n) {
 /* R output rows x NC vectors: rows[t] is input row t of the pass (at column 0), c the column of
  * the block's first load, m its masks (MASKED, NC = 1), y + r * OW the output rows. NARROW (OW <
  * 8): a full store spills into the next rows (rewritten after), except past yend. */
-EK_INLINE void block(const int K, const int S, const int R, const int NC, const int MASKED, const int NARROW,
-                     const float* const* rows, int32_t c, const __m256i* m, const float* w, __m256 vb, __m256 vlo,
-                     __m256 vhi, float* y, int32_t OW, const float* yend) {
+EK_INLINE void block_rs(const int K, const int S, const int R, const int NC, const int MASKED, const int NARROW,
+                        const int RS, const float* const* rows, int32_t c, const __m256i* m, const float* w, __m256 vb,
+                        __m256 vlo, __m256 vhi, float* y, int32_t OW, const float* yend) {
   __asm__("" : "+r"(w)); /* the broadcasts stay in the block */
   __m256 acc[ROWS][2];
 #pragma GCC unroll 4
@@ -88,7 +91,7 @@ EK_INLINE void block(const int K, const int S, const int R, const int NC, const 
     for (int t = 0; t < (R - 1) * S + K; t++) {
 #pragma GCC unroll 2
       for (int q = 0; q < NC; q++) {
-        const float* p = rows[t] + c + 8 * S * q;
+        const float* p = (RS ? rows[0] + t * RS : rows[t]) + c + 8 * S * q;
         __m256 va, vo = _mm256_setzero_ps();
         if (S == 1) {
           va = MASKED ? _mm256_maskload_ps(p + k0, m[k0]) : _mm256_loadu_ps(p + k0);
@@ -117,8 +120,14 @@ EK_INLINE void block(const int K, const int S, const int R, const int NC, const 
       if (S == 2) o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8));
       float* yr = y + r * OW + 8 * q;
       if (!NARROW || yr + 8 <= yend) _mm256_storeu_ps(yr, o);
-      else store_n(yr, o, OW);
+      else store_n(yr, o, OW - 8 * q);
     }
+}
+
+EK_INLINE void block(const int K, const int S, const int R, const int NC, const int MASKED, const int NARROW,
+                     const float* const* rows, int32_t c, const __m256i* m, const float* w, __m256 vb, __m256 vlo,
+                     __m256 vhi, float* y, int32_t OW, const float* yend) {
+  block_rs(K, S, R, NC, MASKED, NARROW, 0, rows, c, m, w, vb, vlo, vhi, y, OW, yend);
 }
 
 /* What a pass needs beyond its rows: the edge blocks' masks (first at column 0, last at OW - 8)
@@ -186,6 +195,79 @@ EK_INLINE void conv_narrow(const int K, const int S, const ek_dwconv_geom* g, co
   else block(K, S, 3, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
 }
 
+/* Small planes (every output row in one block of NC vectors, rows of at most WP = 8 NC S - ... floats
+ * with their padding): per-channel setup (masks, row pointers, edge blocks) costs more than the
+ * taps there, so the plane is copied into scratch rows of WP floats, zero-padded: column c of input
+ * row r at buf[(r + pad_top) * WP + c], the zeros past a row's end serving as the next row's left
+ * padding, zero rows above and below. Then every load is plain and every pass the same block. */
+#define SMALL_SLACK 16 /* floats of zeros before and after the rows: the junk lanes' loads */
+static int32_t small_rows(const ek_dwconv_geom* g) {
+  const int32_t below = (g->OH - 1) * g->sh + g->kh - g->pad_top - g->H;
+  return g->pad_top + g->H + (below > 0 ? below : 0);
+}
+static int32_t small_wp(const ek_dwconv_geom* g) {
+  const int32_t pr = (g->OW - 1) * g->sw + g->kw - g->pad_left - g->W;
+  const int32_t gap = g->pad_left > pr ? g->pad_left : pr;
+  return (g->W + gap + 7) & ~7;
+}
+static int small_shape(const ek_dwconv_geom* g) {
+  return g->OW <= 16 && small_wp(g) <= 16 * g->sw && g->pad_top <= g->kh && g->pad_left <= g->kw &&
+         small_rows(g) - g->H - g->pad_top <= g->kh;
+}
+
+EK_INLINE void conv_small(const int K, const int S, const int NC, const int WP, const ek_dwconv_geom* g,
+                          const float* x, const float* w, float bias, float* y, float lo, float hi, float* scratch) {
+  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pt = g->pad_top, nrows = small_rows(g);
+  float* buf = (float*)(((uintptr_t)scratch + 31) & ~(uintptr_t)31) + SMALL_SLACK;
+  const __m256 z = _mm256_setzero_ps();
+  /* Zero rows: at most K above and below (small_shape); constant bounds so no memset call. */
+#pragma GCC unroll 2
+  for (int i = 0; i < SMALL_SLACK; i += 8) _mm256_store_ps(buf - SMALL_SLACK + i, z);
+#pragma GCC unroll 5
+  for (int r = 0; r < K; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < WP; v += 8)
+      if (r < pt) _mm256_store_ps(buf + r * WP + v, z);
+  __m256i m[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < WP / 8; v++) m[v] = col_mask(8 * v, W);
+  for (int32_t r = 0; r < H; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < WP / 8; v++) _mm256_store_ps(buf + (r + pt) * WP + 8 * v, _mm256_maskload_ps(x + r * W + 8 * v, m[v]));
+  float* tail = buf + (pt + H) * WP;
+#pragma GCC unroll 5
+  for (int r = 0; r < K; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < WP; v += 8)
+      if (pt + H + r < nrows) _mm256_store_ps(tail + r * WP + v, z);
+  tail = buf + nrows * WP;
+#pragma GCC unroll 2
+  for (int i = 0; i < SMALL_SLACK; i += 8) _mm256_store_ps(tail + i, z);
+  const __m256 vb = _mm256_set1_ps(bias), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const float* yend = y + OH * OW;
+  const int32_t c = 0;
+  const float* row[1] = {buf - g->pad_left}; /* every load at a constant offset from row[0] */
+  int32_t oy = 0;
+  for (; oy + ROWS <= OH; oy += ROWS, row[0] += ROWS * S * WP, y += ROWS * OW)
+    block_rs(K, S, ROWS, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
+  const int32_t nr = OH - oy;
+  if (nr == 1) block_rs(K, S, 1, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
+  else if (nr == 2) block_rs(K, S, 2, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
+  else if (nr == 3) block_rs(K, S, 3, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
+}
+
+#define EK_SMALL(K, S, NC, WP)                                                                                  \
+  __attribute__((target("avx2,fma"), noinline)) static void small_k##K##s##S##_##NC##_##WP(                      \
+      const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y, float lo, float hi,          \
+      float* scratch) {                                                                                           \
+    conv_small(K, S, NC, WP, g, x, w, bias, y, lo, hi, scratch);                                                  \
+  }
+#define EK_SMALLS(K)                                                                                              \
+  EK_SMALL(K, 1, 1, 8) EK_SMALL(K, 1, 1, 16) EK_SMALL(K, 1, 2, 16) EK_SMALL(K, 2, 1, 8) EK_SMALL(K, 2, 1, 16)     \
+  EK_SMALL(K, 2, 1, 32) EK_SMALL(K, 2, 2, 16) EK_SMALL(K, 2, 2, 32)
+EK_SMALLS(3)
+EK_SMALLS(5)
+
 EK_INLINE void conv(const int K, const int S, const ek_dwconv_geom* g, const float* x, const float* w, float bias,
                     float* y, float lo, float hi, float* scratch) {
   const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, padl = g->pad_left;
@@ -220,26 +302,48 @@ EK_INLINE void conv(const int K, const int S, const ek_dwconv_geom* g, const flo
   else if (nr == 3) pass(K, S, 3, &pl, rows, w, vb, vlo, vhi, yo, yend);
 }
 
+/* The kernels: [K == 5][S == 2][small 1 x 8, 1 x 16, 1 x 32, 2 x 16, 2 x 32 (vectors x row floats);
+ * narrow; wide]. */
+typedef void (*kernel_fn)(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y, float lo,
+                          float hi, float* scratch);
 #define EK_DEFINE(K, S)                                                                                         \
-  __attribute__((target("avx2,fma"))) static void conv_k##K##s##S(const ek_dwconv_geom* g, const float* x,       \
+  __attribute__((target("avx2,fma"))) static void narrow_k##K##s##S(const ek_dwconv_geom* g, const float* x,     \
+                                                                     const float* w, float bias, float* y,       \
+                                                                     float lo, float hi, float* scratch) {       \
+    (void)scratch;                                                                                              \
+    conv_narrow(K, S, g, x, w, bias, y, lo, hi);                                                                \
+  }                                                                                                             \
+  __attribute__((target("avx2,fma"))) static void wide_k##K##s##S(const ek_dwconv_geom* g, const float* x,       \
                                                                    const float* w, float bias, float* y, float lo, \
                                                                    float hi, float* scratch) {                   \
-    if (g->OW <= 8) conv_narrow(K, S, g, x, w, bias, y, lo, hi);                                                 \
-    else conv(K, S, g, x, w, bias, y, lo, hi, scratch);                                                         \
+    conv(K, S, g, x, w, bias, y, lo, hi, scratch);                                                              \
   }
 EK_DEFINE(3, 1)
 EK_DEFINE(3, 2)
 EK_DEFINE(5, 1)
 EK_DEFINE(5, 2)
+#define EK_ROW(K, S, A, B, C)                                                                                     \
+  { small_k##K##s##S##_1_8, small_k##K##s##S##_1_16, A, small_k##K##s##S##_2_16, B, narrow_k##K##s##S, C }
+static const kernel_fn kernels[2][2][7] = {
+    {EK_ROW(3, 1, NULL, NULL, wide_k3s1), EK_ROW(3, 2, small_k3s2_1_32, small_k3s2_2_32, wide_k3s2)},
+    {EK_ROW(5, 1, NULL, NULL, wide_k5s1), EK_ROW(5, 2, small_k5s2_1_32, small_k5s2_2_32, wide_k5s2)}};
 
-size_t ek_f32_dwconv_chw_avx2_direct_scratch(const ek_dwconv_geom* g) { return g->W > EK_ZERO_W ? (size_t)g->W : 0; }
+size_t ek_f32_dwconv_chw_avx2_direct_scratch(const ek_dwconv_geom* g) {
+  const size_t zero = g->W > EK_ZERO_W ? (size_t)g->W : 0;
+  const size_t small = small_shape(g) ? (size_t)small_rows(g) * (size_t)small_wp(g) + 2 * SMALL_SLACK + 8 : 0;
+  return zero > small ? zero : small;
+}
 
 /* Square 3x3 / 5x5 at stride 1 / 2 (the caller checked). */
 void ek_f32_dwconv_chw__avx2_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
                                     float lo, float hi, float* scratch) {
-  if (g->kh == 3 && g->sh == 1) conv_k3s1(g, x, w, bias, y, lo, hi, scratch);
-  else if (g->kh == 3) conv_k3s2(g, x, w, bias, y, lo, hi, scratch);
-  else if (g->sh == 1) conv_k5s1(g, x, w, bias, y, lo, hi, scratch);
-  else conv_k5s2(g, x, w, bias, y, lo, hi, scratch);
+  const int32_t OW = g->OW, K = g->kh, S = g->sh;
+  int v = OW <= 8 ? 5 : 6;
+  if (OW <= 16 && g->pad_top <= K && g->pad_left <= K) { /* small_shape, computed once */
+    const int32_t pr = (OW - 1) * S + K - g->pad_left - g->W, below = (g->OH - 1) * S + K - g->pad_top - g->H;
+    const int32_t wp = (g->W + (g->pad_left > pr ? g->pad_left : pr) + 7) & ~7;
+    if (wp <= 16 * S && below <= K) v = OW <= 8 ? (wp <= 8 ? 0 : wp <= 16 ? 1 : 2) : wp <= 16 ? 3 : 4;
+  }
+  kernels[K == 5][S == 2][v](g, x, w, bias, y, lo, hi, scratch);
 }
 #endif
