@@ -12,7 +12,9 @@
  * padding groups (index repeated, weights 0) is skipped.
  * Requantization (as XNNPACK's fp32 qs8): fp32 multiply, fp32 min with the upper bound, vcvtps2dq
  * (round half even; below -2^31 it gives INT_MIN), saturating packs to int16, + zero point, packs
- * to int8, max with the lower bound: ek_requant_scalar's clamp-then-round, bit for bit. Outputs
+ * to int8, max with the lower bound: ek_requant_scalar's clamp-then-round, bit for bit. When no
+ * |acc * mult| can reach 2^30 (bounded per call from acc0, K and the multipliers: the usual case)
+ * the fp32 min is dropped for an int8 min after packing, also exact. Outputs
  * over 1 MiB (the wide early layers, output-bandwidth-bound) use non-temporal stores. */
 #include <immintrin.h>
 #include <stdlib.h>
@@ -40,7 +42,8 @@ typedef struct ctx {
   const float* mult;
   const int32_t* acc0;
   __m256 fmax;
-  __m256i zp16, qmin8;
+  __m256i zp16, qmin8, qmax8;
+  int noclip;           /* |acc * mult| < 2^30 for every output: clamp after packing only */
 } ctx;
 
 /* One block (or 4-row half of an 8x1 block) over one chunk. */
@@ -137,13 +140,22 @@ EK_INLINE void tile16(const ctx* c, const blk* k, int GM, int R, int S, int ST, 
     const int seg = len - 16 * s < 16 ? len - 16 * s : 16;
     if (seg <= 0) break;
     __m256i q16[4];
-    for (int r = 0; r < R; r++)
-      q16[r] = _mm256_adds_epi16(
-          _mm256_packs_epi32(rq(acc[r][2 * s], k->mv[r], c->fmax), rq(acc[r][2 * s + 1], k->mv[r], c->fmax)),
-          c->zp16);
+    if (c->noclip) /* vcvtps2dq cannot overflow: the upper bound is an int8 min after packing */
+      for (int r = 0; r < R; r++)
+        q16[r] = _mm256_adds_epi16(
+            _mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][2 * s]), k->mv[r])),
+                               _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][2 * s + 1]), k->mv[r]))),
+            c->zp16);
+    else
+      for (int r = 0; r < R; r++)
+        q16[r] = _mm256_adds_epi16(
+            _mm256_packs_epi32(rq(acc[r][2 * s], k->mv[r], c->fmax), rq(acc[r][2 * s + 1], k->mv[r], c->fmax)),
+            c->zp16);
     for (int r = 0; r < R; r += 2) {
-      const __m256i q8 = _mm256_max_epi8(
-          _mm256_permute4x64_epi64(_mm256_packs_epi16(q16[r], q16[R > 1 ? r + 1 : r]), 0xD8), c->qmin8);
+      const __m256i q8 = _mm256_min_epi8(
+          _mm256_max_epi8(_mm256_permute4x64_epi64(_mm256_packs_epi16(q16[r], q16[R > 1 ? r + 1 : r]), 0xD8),
+                          c->qmin8),
+          c->qmax8);
       if (r < rows) store_row(k->y[r] + n + 16 * s, _mm256_castsi256_si128(q8), seg, ST);
       if (R > 1 && r + 1 < rows) store_row(k->y[r + 1] + n + 16 * s, _mm256_extracti128_si256(q8, 1), seg, ST);
     }
@@ -257,7 +269,15 @@ void ek_qs8_gspmm__avx2(const ek_weights* w, int32_t N, const int8_t* X, size_t 
     }
   }
   ctx c = {w, X, ldx, xt, Y, ldy, mult, acc0, _mm256_set1_ps(rq->fmax), _mm256_set1_epi16((int16_t)rq->zp_out),
-           _mm256_set1_epi8(rq->qmin)};
+           _mm256_set1_epi8(rq->qmin), _mm256_set1_epi8(rq->qmax), 0};
+  /* |acc| <= |acc0| + K * 128 * 128 (no int32 wrap below 2^31); the product's bound in double. */
+  double amax = 0, mmax = 0;
+  for (int32_t m = 0; m < w->M; m++) {
+    const double a = acc0[m] < 0 ? -(double)acc0[m] : (double)acc0[m];
+    amax = a > amax ? a : amax;
+    mmax = mult[m] > mmax ? mult[m] : mmax;
+  }
+  c.noclip = amax + 16384.0 * w->K < 2147483648.0 && (amax + 16384.0 * w->K) * mmax < 1073741824.0;
   const int32_t step = w->group_m == 1 ? 64 : 16;
   int32_t P = (int32_t)(EK_CHUNK_BYTES / (size_t)w->K) / step * step;
   if (P < step) P = step;
