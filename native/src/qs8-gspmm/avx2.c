@@ -248,6 +248,26 @@ EK_INLINE void run(ctx* c, int GM, int ST, int32_t N, int32_t P) {
   }
 }
 
+/* dst[0, 16) = src[0, len) then zeros, 0 < len < 16: two overlapping moves, no reads past len. */
+static inline void copy_tail(int8_t* dst, const int8_t* src, int32_t len) {
+  _mm_store_si128((__m128i*)dst, _mm_setzero_si128());
+  uint64_t a8, b8;
+  uint32_t a4, b4;
+  uint16_t a2, b2;
+  if (len >= 8) {
+    memcpy(&a8, src, 8), memcpy(&b8, src + len - 8, 8);
+    memcpy(dst, &a8, 8), memcpy(dst + len - 8, &b8, 8);
+  } else if (len >= 4) {
+    memcpy(&a4, src, 4), memcpy(&b4, src + len - 4, 4);
+    memcpy(dst, &a4, 4), memcpy(dst + len - 4, &b4, 4);
+  } else if (len >= 2) {
+    memcpy(&a2, src, 2), memcpy(&b2, src + len - 2, 2);
+    memcpy(dst, &a2, 2), memcpy(dst + len - 2, &b2, 2);
+  } else {
+    dst[0] = src[0];
+  }
+}
+
 void ek_qs8_gspmm__avx2(const ek_weights* w, int32_t N, const int8_t* X, size_t ldx, int8_t* Y, size_t ldy,
                         const float* mult, const int32_t* acc0, const ek_qs8_rq* rq) {
   _Alignas(32) int8_t stack[EK_TAIL_STACK_K * 16];
@@ -263,10 +283,7 @@ void ek_qs8_gspmm__avx2(const ek_weights* w, int32_t N, const int8_t* X, size_t 
       }
       xt = heap;
     }
-    for (int32_t k = 0; k < w->K; k++) {
-      memset(xt + (size_t)k * 16, 0, 16);
-      memcpy(xt + (size_t)k * 16, X + (size_t)k * ldx + Nw, (size_t)(N - Nw));
-    }
+    for (int32_t k = 0; k < w->K; k++) copy_tail(xt + (size_t)k * 16, X + (size_t)k * ldx + Nw, N - Nw);
   }
   ctx c = {w, X, ldx, xt, Y, ldy, mult, acc0, _mm256_set1_ps(rq->fmax), _mm256_set1_epi16((int16_t)rq->zp_out),
            _mm256_set1_epi8(rq->qmin), _mm256_set1_epi8(rq->qmax), 0};
