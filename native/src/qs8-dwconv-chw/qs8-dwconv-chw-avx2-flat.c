@@ -58,6 +58,29 @@ EK_INLINE void block(const int8_t* base, int32_t i0, int32_t W, int32_t pt, cons
   *lo = a, *hi = b;
 }
 
+/* The blocks of one channel (pairs share a pack; an odd last block packs with itself). */
+EK_INLINE void blocks(const consts* k, const int8_t* base, const int32_t* i0, int32_t nb, int32_t n, int32_t W,
+                      int32_t pt, const __m256i (*mask)[3], __m256i zp16, const __m256i* wv, int8_t* yc,
+                      const int32_t PL, const int fclamp) {
+  int32_t bi = 0;
+  for (; bi + 2 <= nb; bi += 2) {
+    __m256i l0, h0, l1, h1;
+    block(base, i0[bi], W, pt, mask[bi], zp16, wv, k->acc0, &l0, &h0, PL);
+    block(base, i0[bi + 1], W, pt, mask[bi + 1], zp16, wv, k->acc0, &l1, &h1, PL);
+    const __m256i b = pack_rows(k, requant16(k, l0, h0, fclamp), requant16(k, l1, h1, fclamp));
+    _mm_storeu_si128((__m128i*)(yc + i0[bi]), _mm256_castsi256_si128(b));
+    _mm_storeu_si128((__m128i*)(yc + i0[bi + 1]), _mm256_extracti128_si256(b, 1));
+  }
+  if (bi < nb) {
+    __m256i l0, h0;
+    block(base, i0[bi], W, pt, mask[bi], zp16, wv, k->acc0, &l0, &h0, PL);
+    const __m256i q = requant16(k, l0, h0, fclamp);
+    const __m128i b = _mm256_castsi256_si128(pack_rows(k, q, q));
+    if (n >= 16) _mm_storeu_si128((__m128i*)(yc + i0[bi]), b);
+    else store_partial(yc, b, n);
+  }
+}
+
 EK_INLINE void channels(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld, const int8_t* w,
                         const int32_t* bias, const float* mult, const ek_qs8_dwconv_params* p, int8_t* y,
                         int64_t y_ld, const int32_t PL) {
@@ -83,40 +106,26 @@ EK_INLINE void channels(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int
     }
   }
   const __m256i zp16 = _mm256_set1_epi16((short)p->input_zero_point);
+  /* Weight pairs (w0, w1), (w3, w4), (w6, w7), (w2, w5) from the int16 weights, then (w8, 0). */
+  const __m128i pairs = _mm_setr_epi8(0, 1, 2, 3, 6, 7, 8, 9, 12, 13, 14, 15, 4, 5, 10, 11);
   consts k;
+  set_requant(&k, 0.0f, p);
   k.perm = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
   for (int32_t c = 0; c < C; c++) {
     const int8_t* wc = w + 9 * c;
-    __m256i wv[5];
-    uint32_t sum = 0;
-    for (int32_t ky = 0; ky < 3; ky++) {
-      wv[ky] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)(int16_t)wc[3 * ky] |
-                                           (uint32_t)(uint16_t)(int16_t)wc[3 * ky + 1] << 16));
-      sum += (uint32_t)((int32_t)wc[3 * ky] + wc[3 * ky + 1] + wc[3 * ky + 2]);
-    }
-    wv[3] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)(int16_t)wc[2] | (uint32_t)(uint16_t)(int16_t)wc[5] << 16));
-    wv[4] = _mm256_set1_epi32((int32_t)(uint32_t)(uint16_t)(int16_t)wc[8]);
-    const __m256i acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias[c] - (uint32_t)p->input_zero_point * sum));
-    set_requant(&k, mult[c], p);
+    const __m128i w8 = _mm_loadl_epi64((const __m128i*)wc); /* w0..w7 */
+    const __m256i q = _mm256_broadcastsi128_si256(_mm_shuffle_epi8(_mm_cvtepi8_epi16(w8), pairs));
+    const __m256i wv[5] = {_mm256_shuffle_epi32(q, 0x00), _mm256_shuffle_epi32(q, 0x55), _mm256_shuffle_epi32(q, 0xAA),
+                           _mm256_shuffle_epi32(q, 0xFF), _mm256_set1_epi32((int32_t)(uint16_t)(int16_t)wc[8])};
+    /* sum(w0..w7) = sum of the bytes ^ 0x80 (as unsigned) - 8 * 128 */
+    const int32_t sum8 = _mm_cvtsi128_si32(_mm_sad_epu8(_mm_xor_si128(w8, _mm_set1_epi8((char)0x80)), _mm_setzero_si128())) - 1024;
+    const uint32_t sum = (uint32_t)(sum8 + wc[8]);
+    k.acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias[c] - (uint32_t)p->input_zero_point * sum));
+    k.scale = _mm256_set1_ps(mult[c]);
     copy_bytes(base, x + c * x_ld, rows * W);
-    int8_t* yc = y + c * y_ld;
-    int32_t bi = 0;
-    for (; bi + 2 <= nb; bi += 2) {
-      __m256i l0, h0, l1, h1;
-      block(base, i0[bi], W, pt, mask[bi], zp16, wv, acc0, &l0, &h0, PL);
-      block(base, i0[bi + 1], W, pt, mask[bi + 1], zp16, wv, acc0, &l1, &h1, PL);
-      const __m256i b = pack_rows(&k, requant16(&k, l0, h0), requant16(&k, l1, h1));
-      _mm_storeu_si128((__m128i*)(yc + i0[bi]), _mm256_castsi256_si128(b));
-      _mm_storeu_si128((__m128i*)(yc + i0[bi + 1]), _mm256_extracti128_si256(b, 1));
-    }
-    if (bi < nb) {
-      __m256i l0, h0;
-      block(base, i0[bi], W, pt, mask[bi], zp16, wv, acc0, &l0, &h0, PL);
-      const __m256i q = requant16(&k, l0, h0);
-      const __m128i b = _mm256_castsi256_si128(pack_rows(&k, q, q));
-      if (n >= 16) _mm_storeu_si128((__m128i*)(yc + i0[bi]), b);
-      else store_partial(yc, b, n);
-    }
+    /* |scale| < 1 keeps |acc * scale| < 2^31: no fp32 upper clamp (see requant16). */
+    if (mult[c] > -1.0f && mult[c] < 1.0f) blocks(&k, base, i0, nb, n, W, pt, mask, zp16, wv, y + c * y_ld, PL, 0);
+    else blocks(&k, base, i0, nb, n, W, pt, mask, zp16, wv, y + c * y_ld, PL, 1);
   }
 }
 

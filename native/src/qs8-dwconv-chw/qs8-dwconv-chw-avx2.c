@@ -52,6 +52,62 @@ EK_INLINE void pad_ends(int8_t* d, __m256i zp8, int32_t pl, int32_t W, int32_t S
   for (int32_t j = pl + W; j < S; j += 32) _mm256_storeu_si256((__m256i*)(d + j), zp8);
 }
 
+/* The padded plane: row r (of NR, stride S) holds input row r - pt from column pl, zero points around
+ * it. Its own function: inlined into the kernels, GCC kept the loop's pointers on the stack. */
+EK_TARGET __attribute__((noinline)) static void pad_plane(const int8_t* x, int32_t H, int32_t W, int32_t pt,
+                                                          int32_t pl, int32_t S, int32_t NR, int8_t zp, int8_t* buf) {
+  const __m256i zp8 = _mm256_set1_epi8((char)zp);
+  const int32_t iy_end = NR - pt < H ? NR - pt : H;
+  const int narrow = S <= 64; /* fill everything first, else only the rows outside and each row's ends */
+  for (size_t j = 0; j < (size_t)(narrow ? 0 : pt) * S; j += 32) _mm256_storeu_si256((__m256i*)(buf + j), zp8);
+  for (size_t j = (size_t)(narrow ? 0 : pt + iy_end) * S; j < (size_t)NR * S; j += 32)
+    _mm256_storeu_si256((__m256i*)(buf + j), zp8);
+  /* Data rows; the row class is tested once (each loop stays tight). */
+  int8_t* d0 = buf + (size_t)pt * S;
+  if (W >= 32) { /* 32-byte pieces, the last one ending at W; up to 4 without a loop */
+    const int one_right = S - pl - W <= 32;
+    for (int32_t iy = 0; iy < iy_end; iy++) {
+      int8_t* d = d0 + (size_t)iy * S;
+      const int8_t* src = x + (size_t)iy * W;
+      if (!narrow && one_right) {
+        _mm256_storeu_si256((__m256i*)d, zp8);
+        _mm256_storeu_si256((__m256i*)(d + pl + W), zp8); /* may pass S: see pad_ends */
+      } else if (!narrow) {
+        pad_ends(d, zp8, pl, W, S);
+      }
+      d += pl;
+      _mm256_storeu_si256((__m256i*)d, _mm256_loadu_si256((const __m256i*)src));
+      if (W > 64) _mm256_storeu_si256((__m256i*)(d + 32), _mm256_loadu_si256((const __m256i*)(src + 32)));
+      if (W > 96) _mm256_storeu_si256((__m256i*)(d + 64), _mm256_loadu_si256((const __m256i*)(src + 64)));
+      for (int32_t j = 96; j + 32 < W; j += 32)
+        _mm256_storeu_si256((__m256i*)(d + j), _mm256_loadu_si256((const __m256i*)(src + j)));
+      _mm256_storeu_si256((__m256i*)(d + W - 32), _mm256_loadu_si256((const __m256i*)(src + W - 32)));
+    }
+  } else if (W >= 16) {
+    for (int32_t iy = 0; iy < iy_end; iy++) {
+      int8_t* d = d0 + (size_t)iy * S;
+      const int8_t* src = x + (size_t)iy * W;
+      if (!narrow) pad_ends(d, zp8, pl, W, S);
+      _mm_storeu_si128((__m128i*)(d + pl), _mm_loadu_si128((const __m128i*)src));
+      _mm_storeu_si128((__m128i*)(d + pl + W - 16), _mm_loadu_si128((const __m128i*)(src + W - 16)));
+    }
+  } else { /* 16 bytes are inside the plane but on its last row; those past the row become zp */
+    const __m128i tail = _mm_cmpgt_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        _mm_set1_epi8((char)(W - 1)));
+    const int32_t n = iy_end < H ? iy_end : H - 1;
+    for (int32_t iy = 0; iy < n; iy++) {
+      int8_t* d = d0 + (size_t)iy * S;
+      if (!narrow) pad_ends(d, zp8, pl, W, S);
+      const __m128i v = _mm_loadu_si128((const __m128i*)(x + (size_t)iy * W));
+      _mm_storeu_si128((__m128i*)(d + pl), _mm_blendv_epi8(v, _mm256_castsi256_si128(zp8), tail));
+    }
+    if (n < iy_end) {
+      if (!narrow) pad_ends(d0 + (size_t)n * S, zp8, pl, W, S);
+      copy_bytes(d0 + (size_t)n * S + pl, x + (size_t)n * W, W);
+    }
+  }
+}
+
 /* acc[r] += pair x weight pair j of tap row ky = t - r * SH, for the output rows that row t feeds
  * (even tap rows only for the stride-1 odd-column pairs). */
 EK_INLINE void madd_rows(__m256i* lo, __m256i* hi, __m256i plo, __m256i phi, const __m256i* wv, int32_t t,
@@ -109,7 +165,7 @@ EK_INLINE void tap_row(__m256i* lo, __m256i* hi, __m256i* cprev, const int8_t* p
  * SW and unroll, the loops unroll and the accumulators stay in registers. */
 EK_INLINE void pass(const consts* k, const int8_t* row0, int32_t S, int32_t ox0, const __m256i* wv, int8_t* y,
                     int32_t OW, int32_t nrows, int32_t n, int32_t avail, const int32_t R, const int32_t KH,
-                    const int32_t KW, const int32_t SH, const int32_t SW, const int unroll) {
+                    const int32_t KW, const int32_t SH, const int32_t SW, const int unroll, const int fclamp) {
   const int32_t NW = KW / 2 + (KW & 1), T = (R - 1) * SH + KH;
   __m256i lo[EK_MAX_R], hi[EK_MAX_R];
 #pragma GCC unroll 4
@@ -128,8 +184,8 @@ EK_INLINE void pass(const consts* k, const int8_t* row0, int32_t S, int32_t ox0,
 #pragma GCC unroll 2
   for (int32_t r = 0; r < R; r += 2) {
     if (r >= nrows) break;
-    const __m256i q0 = requant16(k, lo[r], hi[r]);
-    const __m256i q1 = r + 1 < R ? requant16(k, lo[r + 1], hi[r + 1]) : q0;
+    const __m256i q0 = requant16(k, lo[r], hi[r], fclamp);
+    const __m256i q1 = r + 1 < R ? requant16(k, lo[r + 1], hi[r + 1], fclamp) : q0;
     const __m256i b = pack_rows(k, q0, q1);
     const __m128i b0 = _mm256_castsi256_si128(b), b1 = _mm256_extracti128_si256(b, 1);
     /* n < 16: a 16-byte store spills into the next rows (rewritten later) unless it would pass the
@@ -146,11 +202,11 @@ EK_INLINE void pass(const consts* k, const int8_t* row0, int32_t S, int32_t ox0,
 /* R output rows from oy0, every column block. */
 EK_INLINE void row_pass(const consts* k, const int8_t* buf, int32_t S, int32_t oy0, const __m256i* wv, int8_t* y,
                         int32_t OH, int32_t OW, int32_t nrows, const int32_t R, const int32_t KH, const int32_t KW,
-                        const int32_t SH, const int32_t SW, const int unroll) {
+                        const int32_t SH, const int32_t SW, const int unroll, const int fclamp) {
   const int8_t* row0 = buf + (size_t)oy0 * SH * S;
   int8_t* yr = y + (size_t)oy0 * OW;
   if (OW < 16) {
-    pass(k, row0, S, 0, wv, yr, OW, nrows, OW, (OH - oy0) * OW, R, KH, KW, SH, SW, unroll);
+    pass(k, row0, S, 0, wv, yr, OW, nrows, OW, (OH - oy0) * OW, R, KH, KW, SH, SW, unroll, fclamp);
     return;
   }
   for (int32_t b = 0;; b += 16) { /* the last block ends at OW (overlapping the previous one) */
@@ -159,14 +215,14 @@ EK_INLINE void row_pass(const consts* k, const int8_t* buf, int32_t S, int32_t o
     const __m256i* wvb = wv;
     const consts* kb = k;
     __asm__("" : "+r"(wvb), "+r"(kb));
-    pass(kb, row0, S, ox0, wvb, yr + ox0, OW, nrows, 16, 0, R, KH, KW, SH, SW, unroll); /* avail unused at n == 16 */
+    pass(kb, row0, S, ox0, wvb, yr + ox0, OW, nrows, 16, 0, R, KH, KW, SH, SW, unroll, fclamp); /* avail unused at n == 16 */
     if (b + 16 >= OW) break;
   }
 }
 
 EK_INLINE void conv(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias, float scale,
                     const ek_qs8_dwconv_params* p, int8_t* y, float* scratch, const int32_t KH, const int32_t KW,
-                    const int32_t SH, const int32_t SW, const int unroll) {
+                    const int32_t SH, const int32_t SW, const int unroll, const int fclamp) {
   const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pl = g->pad_left, pt = g->pad_top;
   const int32_t S = padded_stride(g), NR = (rows_computed(OH) - 1) * SH + KH;
   const int32_t NP = KW / 2, NW = NP + (KW & 1);
@@ -183,69 +239,48 @@ EK_INLINE void conv(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, i
     }
     for (int32_t kx = 0; kx < KW; kx++) sum += (uint32_t)(int32_t)w[ky * KW + kx];
   }
-  /* Padded plane: row r holds input row r - pt from column pl, zero points around it. */
-  const __m256i zp8 = _mm256_set1_epi8((char)p->input_zero_point);
   int8_t* buf = (int8_t*)scratch;
-  const int32_t iy_end = NR - pt < H ? NR - pt : H;
-  const int narrow = S <= 64; /* fill everything first, else only the rows outside and each row's ends */
-  for (size_t j = 0; j < (size_t)(narrow ? 0 : pt) * S; j += 32) _mm256_storeu_si256((__m256i*)(buf + j), zp8);
-  for (size_t j = (size_t)(narrow ? 0 : pt + iy_end) * S; j < (size_t)NR * S; j += 32)
-    _mm256_storeu_si256((__m256i*)(buf + j), zp8);
-  /* Data rows; the row class is tested once (each loop stays tight). */
-  int8_t* d0 = buf + (size_t)pt * S;
-  if (W >= 32) { /* 32-byte pieces, the last one ending at W */
-    for (int32_t iy = 0; iy < iy_end; iy++) {
-      int8_t* d = d0 + (size_t)iy * S;
-      const int8_t* src = x + (size_t)iy * W;
-      if (!narrow) pad_ends(d, zp8, pl, W, S);
-      for (int32_t j = 0; j + 32 < W; j += 32)
-        _mm256_storeu_si256((__m256i*)(d + pl + j), _mm256_loadu_si256((const __m256i*)(src + j)));
-      _mm256_storeu_si256((__m256i*)(d + pl + W - 32), _mm256_loadu_si256((const __m256i*)(src + W - 32)));
-    }
-  } else if (W >= 16) {
-    for (int32_t iy = 0; iy < iy_end; iy++) {
-      int8_t* d = d0 + (size_t)iy * S;
-      const int8_t* src = x + (size_t)iy * W;
-      if (!narrow) pad_ends(d, zp8, pl, W, S);
-      _mm_storeu_si128((__m128i*)(d + pl), _mm_loadu_si128((const __m128i*)src));
-      _mm_storeu_si128((__m128i*)(d + pl + W - 16), _mm_loadu_si128((const __m128i*)(src + W - 16)));
-    }
-  } else { /* 16 bytes are inside the plane but on its last row; those past the row become zp */
-    const __m128i tail = _mm_cmpgt_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                        _mm_set1_epi8((char)(W - 1)));
-    const int32_t n = iy_end < H ? iy_end : H - 1;
-    for (int32_t iy = 0; iy < n; iy++) {
-      int8_t* d = d0 + (size_t)iy * S;
-      if (!narrow) pad_ends(d, zp8, pl, W, S);
-      const __m128i v = _mm_loadu_si128((const __m128i*)(x + (size_t)iy * W));
-      _mm_storeu_si128((__m128i*)(d + pl), _mm_blendv_epi8(v, _mm256_castsi256_si128(zp8), tail));
-    }
-    if (n < iy_end) {
-      if (!narrow) pad_ends(d0 + (size_t)n * S, zp8, pl, W, S);
-      copy_bytes(d0 + (size_t)n * S + pl, x + (size_t)n * W, W);
-    }
-  }
+  pad_plane(x, H, W, pt, pl, S, NR, (int8_t)p->input_zero_point, buf);
   consts k;
   k.acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias - (uint32_t)p->input_zero_point * sum));
   set_requant(&k, scale, p);
   k.perm = SW == 1 ? _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7) : _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   int32_t oy0 = 0;
-  for (; oy0 + 4 <= OH; oy0 += 4) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 4, 4, KH, KW, SH, SW, unroll);
+  for (; oy0 + 4 <= OH; oy0 += 4) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 4, 4, KH, KW, SH, SW, unroll, fclamp);
   const int32_t rem = OH - oy0;
-  if (rem == 3) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 3, 4, KH, KW, SH, SW, unroll);
-  else if (rem == 2) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 2, 2, KH, KW, SH, SW, unroll);
-  else if (rem == 1) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 1, 1, KH, KW, SH, SW, unroll);
+  if (rem == 3) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 3, 4, KH, KW, SH, SW, unroll, fclamp);
+  else if (rem == 2) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 2, 2, KH, KW, SH, SW, unroll, fclamp);
+  else if (rem == 1) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 1, 1, KH, KW, SH, SW, unroll, fclamp);
 }
 
-EK_TARGET static void qs8_dwconv_avx2(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias,
-                                      float scale, const ek_qs8_dwconv_params* p, int8_t* y, float* scratch) {
-  const int32_t k = g->kh == g->kw ? g->kh : 0;
-  if (g->sw == 1 && g->sh == 1 && k == 3) conv(g, x, w, bias, scale, p, y, scratch, 3, 3, 1, 1, 1);
-  else if (g->sw == 2 && g->sh == 2 && k == 3) conv(g, x, w, bias, scale, p, y, scratch, 3, 3, 2, 2, 1);
-  else if (g->sw == 1 && g->sh == 1 && k == 5) conv(g, x, w, bias, scale, p, y, scratch, 5, 5, 1, 1, 1);
-  else if (g->sw == 2 && g->sh == 2 && k == 5) conv(g, x, w, bias, scale, p, y, scratch, 5, 5, 2, 2, 1);
-  else if (g->sw == 1) conv(g, x, w, bias, scale, p, y, scratch, g->kh, g->kw, g->sh, 1, 0);
-  else if (g->sw == 2) conv(g, x, w, bias, scale, p, y, scratch, g->kh, g->kw, g->sh, 2, 0);
+/* One function per specialization: inlined into a single dispatcher, GCC's register allocation over
+ * all of them spilled in the hot loops. */
+#define EK_ARGS                                                                                            \
+  const ek_dwconv_geom *g, const int8_t *x, const int8_t *w, int32_t bias, float scale,                  \
+      const ek_qs8_dwconv_params *p, int8_t *y, float *scratch
+/* |scale| < 1 keeps |acc * scale| < 2^31: cvtps2dq is exact without the fp32 upper clamp. */
+#define EK_SPECIALIZE(name, KH, KW, SH, SW, UNROLL)                                      \
+  EK_TARGET __attribute__((noinline)) static void name(EK_ARGS) {                        \
+    if (UNROLL && scale > -1.0f && scale < 1.0f)                                         \
+      conv(g, x, w, bias, scale, p, y, scratch, KH, KW, SH, SW, UNROLL, 0);              \
+    else                                                                                 \
+      conv(g, x, w, bias, scale, p, y, scratch, KH, KW, SH, SW, UNROLL, 1);              \
+  }
+EK_SPECIALIZE(conv_3x3s1, 3, 3, 1, 1, 1)
+EK_SPECIALIZE(conv_3x3s2, 3, 3, 2, 2, 1)
+EK_SPECIALIZE(conv_5x5s1, 5, 5, 1, 1, 1)
+EK_SPECIALIZE(conv_5x5s2, 5, 5, 2, 2, 1)
+EK_SPECIALIZE(conv_any_sw1, g->kh, g->kw, g->sh, 1, 0)
+EK_SPECIALIZE(conv_any_sw2, g->kh, g->kw, g->sh, 2, 0)
+
+static void qs8_dwconv_avx2(EK_ARGS) {
+  const int32_t k = g->kh == g->kw ? g->kh : 0, s = g->sh == g->sw ? g->sh : 0;
+  if (k == 3 && s == 1) conv_3x3s1(g, x, w, bias, scale, p, y, scratch);
+  else if (k == 3 && s == 2) conv_3x3s2(g, x, w, bias, scale, p, y, scratch);
+  else if (k == 5 && s == 1) conv_5x5s1(g, x, w, bias, scale, p, y, scratch);
+  else if (k == 5 && s == 2) conv_5x5s2(g, x, w, bias, scale, p, y, scratch);
+  else if (g->sw == 1) conv_any_sw1(g, x, w, bias, scale, p, y, scratch);
+  else if (g->sw == 2) conv_any_sw2(g, x, w, bias, scale, p, y, scratch);
   else ek_qs8_dwconv_chw_ref(g, x, w, bias, scale, p, y, scratch);
 }
 

@@ -58,12 +58,12 @@ typedef struct consts {
 EK_INLINE __m256i sx16(const int8_t* p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)p)); }
 
 /* Two int32 halves of 16 sums -> 16 int16: fp32 multiply, min with the upper bound in fp32 (cvtps2dq
- * turns f >= 2^31 into INT_MIN), round half to even, saturating pack, + zp. With pack_rows' int8
- * clamps: clamp(round(f), lo, hi) + zp == ek_qs8_chw_requant bit for bit, as rounding is monotone
- * and lo, hi are integers. */
-EK_INLINE __m256i requant16(const consts* k, __m256i a, __m256i b) {
-  const __m256 fa = _mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a), k->scale), k->hi);
-  const __m256 fb = _mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(b), k->scale), k->hi);
+ * turns f >= 2^31 into INT_MIN; without fclamp the caller knows |scale| < 1, so f cannot get there),
+ * round half to even, saturating pack, + zp. With pack_rows' int8 clamps: clamp(round(f), lo, hi) + zp
+ * == ek_qs8_chw_requant bit for bit, as rounding is monotone and lo, hi are integers. */
+EK_INLINE __m256i requant16(const consts* k, __m256i a, __m256i b, const int fclamp) {
+  __m256 fa = _mm256_mul_ps(_mm256_cvtepi32_ps(a), k->scale), fb = _mm256_mul_ps(_mm256_cvtepi32_ps(b), k->scale);
+  if (fclamp) fa = _mm256_min_ps(fa, k->hi), fb = _mm256_min_ps(fb, k->hi);
   return _mm256_adds_epi16(_mm256_packs_epi32(_mm256_cvtps_epi32(fa), _mm256_cvtps_epi32(fb)), k->zp16);
 }
 

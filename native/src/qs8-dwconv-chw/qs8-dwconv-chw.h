@@ -55,8 +55,9 @@ int ek_qs8_dwconv_chw_flat_available(const ek_dwconv_geom* g);
 void ek_qs8_dwconv_chw_multi__avx512_flat(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
                                           const int8_t* w, const int32_t* bias, const float* mult,
                                           const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld);
-/* The same on AVX2 (qs8-dwconv-chw-avx2-flat.c): 3x3, stride 1, OW == W <= 32, pads < 3, OH * OW <= 1024. */
-#define EK_QS8_DWCONV_FLAT_AVX2_MAX_W 32
+/* The same on AVX2 (qs8-dwconv-chw-avx2-flat.c): 3x3, stride 1, OW == W <= 24 (wider planes lose to the row
+ * kernel), pads < 3, OH * OW <= 1024. */
+#define EK_QS8_DWCONV_FLAT_AVX2_MAX_W 24
 #define EK_QS8_DWCONV_FLAT_AVX2_MAX_PLANE 1024
 int ek_qs8_dwconv_chw_avx2_flat_available(const ek_dwconv_geom* g);
 void ek_qs8_dwconv_chw_multi__avx2_flat(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,

@@ -129,7 +129,8 @@ static int run_flat_multi_checks(int* cases) {
   int failures = 0;
   static const int planes[][4] = {{7, 7, 7, 1},   {14, 14, 14, 1}, {9, 14, 7, 0},  {8, 14, 7, 2}, {23, 23, 21, 1},
                                   {1, 5, 1, 1},   {12, 9, 12, 0},  {3, 17, 2, 1},  {28, 28, 28, 1}, {30, 32, 28, 0},
-                                  {5, 32, 3, 0},  {2, 28, 1, 1},   {3, 1, 1, 0},   {16, 16, 16, 1}, {33, 31, 33, 1}};
+                                  {5, 32, 3, 0},  {2, 28, 1, 1},   {3, 1, 1, 0},   {16, 16, 16, 1}, {33, 31, 33, 1},
+                                  {26, 24, 24, 0}, {5, 24, 3, 1},   {42, 24, 42, 1}};
   for (size_t t = 0; t < sizeof planes / sizeof planes[0]; t++) {
     const int H = planes[t][0], W = planes[t][1], OH = planes[t][2], pt = planes[t][3];
     const ek_dwconv_geom g = {H, W, OH, W, 3, 3, 1, 1, pt, 1};
