@@ -19,7 +19,8 @@
 #include "qs8-dwconv-chw.h"
 
 
-#define EK_MAX_R 4
+#define EK_MAX_R 8
+#define EK_HALF_R 8 /* stride 2, OW <= 8: 8 output rows, only the sums of columns 0..7 (lo) */
 #define EK_MAX_K 16
 #define EK_MAX_NW 9                             /* weight vectors per tap row: 8 pairs + an odd column */
 
@@ -32,50 +33,36 @@ static int32_t padded_stride(const ek_dwconv_geom* g) {
   return (need + 31) / 32 * 32;
 }
 
-/* Output rows computed: passes of 4, then the remainder as 4 (3 rows), 2 or 1. */
-static int32_t rows_computed(int32_t OH) { return OH % 4 == 3 ? OH + 1 : OH; }
+static int half_rows(const ek_dwconv_geom* g) { return g->sw == 2 && g->OW <= 8; }
+
+/* Output rows computed: passes of 4, then the remainder as 4 (3 rows), 2 or 1; half: passes of 8. */
+static int32_t rows_computed(const ek_dwconv_geom* g) {
+  if (half_rows(g)) return (g->OH + 7) / 8 * 8;
+  return g->OH % 4 == 3 ? g->OH + 1 : g->OH;
+}
 
 size_t ek_qs8_dwconv_chw_scratch(const ek_dwconv_geom* g) {
   /* Padded rows from iy = -pad_top, for every computed output row; the last row's right fill may
    * pass it by up to 31 bytes. */
-  const size_t rows = (size_t)(rows_computed(g->OH) - 1) * g->sh + g->kh;
+  const size_t rows = (size_t)(rows_computed(g) - 1) * g->sh + g->kh;
   return ((size_t)padded_stride(g) * rows + 32 + sizeof(float) - 1) / sizeof(float);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "qs8-dwconv-chw-avx2.h"
 
-/* Zero points left of a padded row (pl < 16) and right of its W bytes (may pass S by 31 bytes; run
- * before the row's data, as the next row's run rewrites what passes). */
-EK_INLINE void pad_ends(int8_t* d, __m256i zp8, int32_t pl, int32_t W, int32_t S) {
-  _mm256_storeu_si256((__m256i*)d, zp8);
-  for (int32_t j = pl + W; j < S; j += 32) _mm256_storeu_si256((__m256i*)(d + j), zp8);
-}
-
-/* The padded plane: row r (of NR, stride S) holds input row r - pt from column pl, zero points around
- * it. Its own function: inlined into the kernels, GCC kept the loop's pointers on the stack. */
-EK_TARGET __attribute__((noinline)) static void pad_plane(const int8_t* x, int32_t H, int32_t W, int32_t pt,
+/* Data rows of the padded plane (row r of NR, stride S, holds input row r - pt from column pl); the
+ * caller filled it with zero points once per call, and only data bytes are written here (the narrow
+ * path's bytes past W are zero points too). Its own function: inlined into the kernels, GCC kept the
+ * loop's pointers on the stack. */
+EK_TARGET __attribute__((noinline)) static void copy_rows(const int8_t* x, int32_t H, int32_t W, int32_t pt,
                                                           int32_t pl, int32_t S, int32_t NR, int8_t zp, int8_t* buf) {
-  const __m256i zp8 = _mm256_set1_epi8((char)zp);
   const int32_t iy_end = NR - pt < H ? NR - pt : H;
-  const int narrow = S <= 64; /* fill everything first, else only the rows outside and each row's ends */
-  for (size_t j = 0; j < (size_t)(narrow ? 0 : pt) * S; j += 32) _mm256_storeu_si256((__m256i*)(buf + j), zp8);
-  for (size_t j = (size_t)(narrow ? 0 : pt + iy_end) * S; j < (size_t)NR * S; j += 32)
-    _mm256_storeu_si256((__m256i*)(buf + j), zp8);
-  /* Data rows; the row class is tested once (each loop stays tight). */
-  int8_t* d0 = buf + (size_t)pt * S;
+  int8_t* d0 = buf + (size_t)pt * S + pl;
   if (W >= 32) { /* 32-byte pieces, the last one ending at W; up to 4 without a loop */
-    const int one_right = S - pl - W <= 32;
     for (int32_t iy = 0; iy < iy_end; iy++) {
       int8_t* d = d0 + (size_t)iy * S;
       const int8_t* src = x + (size_t)iy * W;
-      if (!narrow && one_right) {
-        _mm256_storeu_si256((__m256i*)d, zp8);
-        _mm256_storeu_si256((__m256i*)(d + pl + W), zp8); /* may pass S: see pad_ends */
-      } else if (!narrow) {
-        pad_ends(d, zp8, pl, W, S);
-      }
-      d += pl;
       _mm256_storeu_si256((__m256i*)d, _mm256_loadu_si256((const __m256i*)src));
       if (W > 64) _mm256_storeu_si256((__m256i*)(d + 32), _mm256_loadu_si256((const __m256i*)(src + 32)));
       if (W > 96) _mm256_storeu_si256((__m256i*)(d + 64), _mm256_loadu_si256((const __m256i*)(src + 64)));
@@ -87,24 +74,19 @@ EK_TARGET __attribute__((noinline)) static void pad_plane(const int8_t* x, int32
     for (int32_t iy = 0; iy < iy_end; iy++) {
       int8_t* d = d0 + (size_t)iy * S;
       const int8_t* src = x + (size_t)iy * W;
-      if (!narrow) pad_ends(d, zp8, pl, W, S);
-      _mm_storeu_si128((__m128i*)(d + pl), _mm_loadu_si128((const __m128i*)src));
-      _mm_storeu_si128((__m128i*)(d + pl + W - 16), _mm_loadu_si128((const __m128i*)(src + W - 16)));
+      _mm_storeu_si128((__m128i*)d, _mm_loadu_si128((const __m128i*)src));
+      _mm_storeu_si128((__m128i*)(d + W - 16), _mm_loadu_si128((const __m128i*)(src + W - 16)));
     }
-  } else { /* 16 bytes are inside the plane but on its last row; those past the row become zp */
+  } else { /* 16 bytes are inside the plane but on its last row; those past the row become zp (S >= pl + 16) */
     const __m128i tail = _mm_cmpgt_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                         _mm_set1_epi8((char)(W - 1)));
+    const __m128i zp8 = _mm_set1_epi8((char)zp);
     const int32_t n = iy_end < H ? iy_end : H - 1;
     for (int32_t iy = 0; iy < n; iy++) {
-      int8_t* d = d0 + (size_t)iy * S;
-      if (!narrow) pad_ends(d, zp8, pl, W, S);
       const __m128i v = _mm_loadu_si128((const __m128i*)(x + (size_t)iy * W));
-      _mm_storeu_si128((__m128i*)(d + pl), _mm_blendv_epi8(v, _mm256_castsi256_si128(zp8), tail));
+      _mm_storeu_si128((__m128i*)(d0 + (size_t)iy * S), _mm_blendv_epi8(v, zp8, tail));
     }
-    if (n < iy_end) {
-      if (!narrow) pad_ends(d0 + (size_t)n * S, zp8, pl, W, S);
-      copy_bytes(d0 + (size_t)n * S + pl, x + (size_t)n * W, W);
-    }
+    if (n < iy_end) copy_bytes(d0 + (size_t)n * S, x + (size_t)n * W, W);
   }
 }
 
@@ -113,13 +95,17 @@ EK_TARGET __attribute__((noinline)) static void pad_plane(const int8_t* x, int32
 EK_INLINE void madd_rows(__m256i* lo, __m256i* hi, __m256i plo, __m256i phi, const __m256i* wv, int32_t t,
                          int32_t j, int even_only, const int32_t R, const int32_t KH, const int32_t NW,
                          const int32_t SH) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int32_t r = 0; r < R; r++) {
     const int32_t ky = t - r * SH;
     if (ky < 0 || ky >= KH || (even_only && (ky & 1))) continue;
     lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(plo, wv[ky * NW + j]));
+    if (R == EK_HALF_R) {
+      __asm__("" : "+x"(lo[r])); /* else GCC reassociates the sums: all products live, spills */
+      continue;
+    }
     hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(phi, wv[ky * NW + j]));
-    __asm__("" : "+x"(lo[r]), "+x"(hi[r])); /* else GCC reassociates the sums: all products live, spills */
+    __asm__("" : "+x"(lo[r]), "+x"(hi[r]));
   }
 }
 
@@ -131,7 +117,7 @@ EK_INLINE void column_pair(__m256i* lo, __m256i* hi, const int8_t* p, const __m2
     const __m256i a = sx16(p + 2 * j), b = sx16(p + 2 * j + 1);
     madd_rows(lo, hi, _mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b), wv, t, j, 0, R, KH, NW, SH);
   } else {
-    madd_rows(lo, hi, sx16(p + 2 * j), sx16(p + 2 * j + 16), wv, t, j, 0, R, KH, NW, SH);
+    madd_rows(lo, hi, sx16(p + 2 * j), R == EK_HALF_R ? lo[0] : sx16(p + 2 * j + 16), wv, t, j, 0, R, KH, NW, SH);
   }
 }
 
@@ -148,7 +134,7 @@ EK_INLINE void tap_row(__m256i* lo, __m256i* hi, __m256i* cprev, const int8_t* p
   }
   if (!(KW & 1)) return;
   if (SW == 2) { /* (x[2ox + KW - 1], junk) x (w, 0) */
-    madd_rows(lo, hi, sx16(p + KW - 1), sx16(p + KW - 1 + 16), wv, t, NP, 0, R, KH, NW, SH);
+    madd_rows(lo, hi, sx16(p + KW - 1), R == EK_HALF_R ? lo[0] : sx16(p + KW - 1 + 16), wv, t, NP, 0, R, KH, NW, SH);
     return;
   }
   /* Stride 1: the last column of rows t - 1 and t as one pair, for the output rows where t - 1 is an
@@ -168,11 +154,11 @@ EK_INLINE void pass(const consts* k, const int8_t* row0, int32_t S, int32_t ox0,
                     const int32_t KW, const int32_t SH, const int32_t SW, const int unroll, const int fclamp) {
   const int32_t NW = KW / 2 + (KW & 1), T = (R - 1) * SH + KH;
   __m256i lo[EK_MAX_R], hi[EK_MAX_R];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int32_t r = 0; r < R; r++) lo[r] = hi[r] = k->acc0;
   __m256i cprev = _mm256_setzero_si256();
   if (unroll) {
-#pragma GCC unroll 16
+#pragma GCC unroll 24
     for (int32_t t = 0; t < T; t++) tap_row(lo, hi, &cprev, row0 + (size_t)t * S + ox0 * SW, wv, t, R, KH, KW, SH, SW, 1);
   } else {
     for (int32_t t = 0; t < T; t++) tap_row(lo, hi, &cprev, row0 + (size_t)t * S + ox0 * SW, wv, t, R, KH, KW, SH, SW, 0);
@@ -180,6 +166,22 @@ EK_INLINE void pass(const consts* k, const int8_t* row0, int32_t S, int32_t ox0,
   if (SW == 1 && (KW & 1))
     madd_rows(lo, hi, _mm256_unpacklo_epi16(cprev, cprev), _mm256_unpackhi_epi16(cprev, cprev), wv, T - 1, NW - 1,
               1, R, KH, NW, SH);
+  if (R == EK_HALF_R) { /* rows r..r+3 (lo: 8 columns each) in one vector, 8 bytes per row */
+#pragma GCC unroll 2
+    for (int32_t r = 0; r < R; r += 4) {
+      if (r >= nrows) break;
+      const __m256i b = pack_rows(k, requant16(k, lo[r], lo[r + 1], fclamp), requant16(k, lo[r + 2], lo[r + 3], fclamp));
+      const __m128i b0 = _mm256_castsi256_si128(b), b1 = _mm256_extracti128_si256(b, 1);
+      const __m128i rows[4] = {b0, _mm_unpackhi_epi64(b0, b0), b1, _mm_unpackhi_epi64(b1, b1)};
+#pragma GCC unroll 4
+      for (int32_t j = 0; j < 4; j++) { /* 8-byte stores spill as the 16-byte ones below */
+        if (r + j >= nrows) break;
+        if ((r + j) * OW + 8 <= avail) _mm_storel_epi64((__m128i*)(y + (size_t)(r + j) * OW), rows[j]);
+        else store_partial(y + (size_t)(r + j) * OW, rows[j], n);
+      }
+    }
+    return;
+  }
   /* Rows in pairs: packs to int8, clamps, one dword permute puts row r in the low 128 bits. */
 #pragma GCC unroll 2
   for (int32_t r = 0; r < R; r += 2) {
@@ -220,51 +222,70 @@ EK_INLINE void row_pass(const consts* k, const int8_t* buf, int32_t S, int32_t o
   }
 }
 
-EK_INLINE void conv(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias, float scale,
-                    const ek_qs8_dwconv_params* p, int8_t* y, float* scratch, const int32_t KH, const int32_t KW,
-                    const int32_t SH, const int32_t SW, const int unroll, const int fclamp) {
-  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pl = g->pad_left, pt = g->pad_top;
-  const int32_t S = padded_stride(g), NR = (rows_computed(OH) - 1) * SH + KH;
-  const int32_t NP = KW / 2, NW = NP + (KW & 1);
-  __m256i wv[EK_MAX_K * EK_MAX_NW];
-  uint32_t sum = 0;
-  for (int32_t ky = 0; ky < KH; ky++) {
-    for (int32_t j = 0; j < NW; j++) {
-      const int32_t kx = 2 * j;
-      const int16_t a = w[ky * KW + kx];
-      int16_t b = 0;
-      if (kx + 1 < KW) b = w[ky * KW + kx + 1];
-      else if (SW == 1 && ky + 1 < KH) b = w[(ky + 1) * KW + kx]; /* odd last column: next tap row */
-      wv[ky * NW + j] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16));
-    }
-    for (int32_t kx = 0; kx < KW; kx++) sum += (uint32_t)(int32_t)w[ky * KW + kx];
-  }
-  int8_t* buf = (int8_t*)scratch;
-  pad_plane(x, H, W, pt, pl, S, NR, (int8_t)p->input_zero_point, buf);
-  consts k;
-  k.acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias - (uint32_t)p->input_zero_point * sum));
-  set_requant(&k, scale, p);
-  k.perm = SW == 1 ? _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7) : _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+/* Every output row of one channel (k: its acc0 and scale set). */
+EK_INLINE void rows(const consts* k, const int8_t* buf, int32_t S, const __m256i* wv, int8_t* y, int32_t OH,
+                    int32_t OW, const int32_t KH, const int32_t KW, const int32_t SH, const int32_t SW,
+                    const int unroll, const int fclamp) {
   int32_t oy0 = 0;
-  for (; oy0 + 4 <= OH; oy0 += 4) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 4, 4, KH, KW, SH, SW, unroll, fclamp);
+  if (SW == 2 && OW <= 8) {
+    for (; oy0 < OH; oy0 += 8)
+      row_pass(k, buf, S, oy0, wv, y, OH, OW, OH - oy0 < 8 ? OH - oy0 : 8, EK_HALF_R, KH, KW, SH, SW, unroll, fclamp);
+    return;
+  }
+  for (; oy0 + 4 <= OH; oy0 += 4) row_pass(k, buf, S, oy0, wv, y, OH, OW, 4, 4, KH, KW, SH, SW, unroll, fclamp);
   const int32_t rem = OH - oy0;
-  if (rem == 3) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 3, 4, KH, KW, SH, SW, unroll, fclamp);
-  else if (rem == 2) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 2, 2, KH, KW, SH, SW, unroll, fclamp);
-  else if (rem == 1) row_pass(&k, buf, S, oy0, wv, y, OH, OW, 1, 1, KH, KW, SH, SW, unroll, fclamp);
+  if (rem == 3) row_pass(k, buf, S, oy0, wv, y, OH, OW, 3, 4, KH, KW, SH, SW, unroll, fclamp);
+  else if (rem == 2) row_pass(k, buf, S, oy0, wv, y, OH, OW, 2, 2, KH, KW, SH, SW, unroll, fclamp);
+  else if (rem == 1) row_pass(k, buf, S, oy0, wv, y, OH, OW, 1, 1, KH, KW, SH, SW, unroll, fclamp);
+}
+
+/* C channels (as ek_qs8_dwconv_chw_multi): the padded plane's zero points and the constants once per
+ * call, then per channel its weight pairs, acc0, scale and data rows. */
+EK_INLINE void conv(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld, const int8_t* w,
+                    const int32_t* bias, const float* mult, const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld,
+                    float* scratch, const int32_t KH, const int32_t KW, const int32_t SH, const int32_t SW,
+                    const int unroll) {
+  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pl = g->pad_left, pt = g->pad_top;
+  const int32_t S = padded_stride(g), NR = (rows_computed(g) - 1) * SH + KH;
+  const int32_t NP = KW / 2, NW = NP + (KW & 1);
+  int8_t* buf = (int8_t*)scratch;
+  const __m256i zp8 = _mm256_set1_epi8((char)p->input_zero_point);
+  for (size_t j = 0; j < (size_t)NR * S; j += 32) _mm256_storeu_si256((__m256i*)(buf + j), zp8);
+  consts k;
+  set_requant(&k, 0.0f, p);
+  k.perm = SW == 1 ? _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7) : _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  __m256i wv[EK_MAX_K * EK_MAX_NW];
+  for (int32_t c = 0; c < C; c++) {
+    const int8_t* wc = w + (size_t)c * KH * KW;
+    uint32_t sum = 0;
+    for (int32_t ky = 0; ky < KH; ky++) {
+      for (int32_t j = 0; j < NW; j++) {
+        const int32_t kx = 2 * j;
+        const int16_t a = wc[ky * KW + kx];
+        int16_t b = 0;
+        if (kx + 1 < KW) b = wc[ky * KW + kx + 1];
+        else if (SW == 1 && ky + 1 < KH) b = wc[(ky + 1) * KW + kx]; /* odd last column: next tap row */
+        wv[ky * NW + j] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16));
+      }
+      for (int32_t kx = 0; kx < KW; kx++) sum += (uint32_t)(int32_t)wc[ky * KW + kx];
+    }
+    k.acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias[c] - (uint32_t)p->input_zero_point * sum));
+    k.scale = _mm256_set1_ps(mult[c]);
+    copy_rows(x + c * x_ld, H, W, pt, pl, S, NR, (int8_t)p->input_zero_point, buf);
+    /* |scale| < 1 keeps |acc * scale| < 2^31: cvtps2dq is exact without the fp32 upper clamp. */
+    if (unroll && mult[c] > -1.0f && mult[c] < 1.0f) rows(&k, buf, S, wv, y + c * y_ld, OH, OW, KH, KW, SH, SW, unroll, 0);
+    else rows(&k, buf, S, wv, y + c * y_ld, OH, OW, KH, KW, SH, SW, unroll, 1);
+  }
 }
 
 /* One function per specialization: inlined into a single dispatcher, GCC's register allocation over
  * all of them spilled in the hot loops. */
-#define EK_ARGS                                                                                            \
-  const ek_dwconv_geom *g, const int8_t *x, const int8_t *w, int32_t bias, float scale,                  \
-      const ek_qs8_dwconv_params *p, int8_t *y, float *scratch
-/* |scale| < 1 keeps |acc * scale| < 2^31: cvtps2dq is exact without the fp32 upper clamp. */
-#define EK_SPECIALIZE(name, KH, KW, SH, SW, UNROLL)                                      \
-  EK_TARGET __attribute__((noinline)) static void name(EK_ARGS) {                        \
-    if (UNROLL && scale > -1.0f && scale < 1.0f)                                         \
-      conv(g, x, w, bias, scale, p, y, scratch, KH, KW, SH, SW, UNROLL, 0);              \
-    else                                                                                 \
-      conv(g, x, w, bias, scale, p, y, scratch, KH, KW, SH, SW, UNROLL, 1);              \
+#define EK_ARGS                                                                                              \
+  const ek_dwconv_geom *g, int32_t C, const int8_t *x, int64_t x_ld, const int8_t *w, const int32_t *bias, \
+      const float *mult, const ek_qs8_dwconv_params *p, int8_t *y, int64_t y_ld, float *scratch
+#define EK_SPECIALIZE(name, KH, KW, SH, SW, UNROLL)                                \
+  EK_TARGET __attribute__((noinline)) static void name(EK_ARGS) {                  \
+    conv(g, C, x, x_ld, w, bias, mult, p, y, y_ld, scratch, KH, KW, SH, SW, UNROLL); \
   }
 EK_SPECIALIZE(conv_3x3s1, 3, 3, 1, 1, 1)
 EK_SPECIALIZE(conv_3x3s2, 3, 3, 2, 2, 1)
@@ -273,14 +294,28 @@ EK_SPECIALIZE(conv_5x5s2, 5, 5, 2, 2, 1)
 EK_SPECIALIZE(conv_any_sw1, g->kh, g->kw, g->sh, 1, 0)
 EK_SPECIALIZE(conv_any_sw2, g->kh, g->kw, g->sh, 2, 0)
 
-static void qs8_dwconv_avx2(EK_ARGS) {
+int ek_qs8_dwconv_chw_multi__avx2_rows_available(const ek_dwconv_geom* g) {
+  static int cpu = -1; /* benign race: every thread computes the same value */
+  if (cpu < 0) {
+    __builtin_cpu_init();
+    cpu = __builtin_cpu_supports("avx2") != 0;
+  }
+  return cpu && (g->sw == 1 || g->sw == 2);
+}
+
+void ek_qs8_dwconv_chw_multi__avx2_rows(EK_ARGS) {
   const int32_t k = g->kh == g->kw ? g->kh : 0, s = g->sh == g->sw ? g->sh : 0;
-  if (k == 3 && s == 1) conv_3x3s1(g, x, w, bias, scale, p, y, scratch);
-  else if (k == 3 && s == 2) conv_3x3s2(g, x, w, bias, scale, p, y, scratch);
-  else if (k == 5 && s == 1) conv_5x5s1(g, x, w, bias, scale, p, y, scratch);
-  else if (k == 5 && s == 2) conv_5x5s2(g, x, w, bias, scale, p, y, scratch);
-  else if (g->sw == 1) conv_any_sw1(g, x, w, bias, scale, p, y, scratch);
-  else if (g->sw == 2) conv_any_sw2(g, x, w, bias, scale, p, y, scratch);
+  if (k == 3 && s == 1) conv_3x3s1(g, C, x, x_ld, w, bias, mult, p, y, y_ld, scratch);
+  else if (k == 3 && s == 2) conv_3x3s2(g, C, x, x_ld, w, bias, mult, p, y, y_ld, scratch);
+  else if (k == 5 && s == 1) conv_5x5s1(g, C, x, x_ld, w, bias, mult, p, y, y_ld, scratch);
+  else if (k == 5 && s == 2) conv_5x5s2(g, C, x, x_ld, w, bias, mult, p, y, y_ld, scratch);
+  else if (g->sw == 1) conv_any_sw1(g, C, x, x_ld, w, bias, mult, p, y, y_ld, scratch);
+  else conv_any_sw2(g, C, x, x_ld, w, bias, mult, p, y, y_ld, scratch);
+}
+
+static void qs8_dwconv_avx2(const ek_dwconv_geom* g, const int8_t* x, const int8_t* w, int32_t bias, float scale,
+                            const ek_qs8_dwconv_params* p, int8_t* y, float* scratch) {
+  if (g->sw == 1 || g->sw == 2) ek_qs8_dwconv_chw_multi__avx2_rows(g, 1, x, 0, w, &bias, &scale, p, y, 0, scratch);
   else ek_qs8_dwconv_chw_ref(g, x, w, bias, scale, p, y, scratch);
 }
 
@@ -295,6 +330,15 @@ int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, in
   return n;
 }
 #else
+int ek_qs8_dwconv_chw_multi__avx2_rows_available(const ek_dwconv_geom* g) {
+  (void)g;
+  return 0;
+}
+void ek_qs8_dwconv_chw_multi__avx2_rows(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
+                                        const int8_t* w, const int32_t* bias, const float* mult,
+                                        const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld, float* scratch) {
+  (void)g, (void)C, (void)x, (void)x_ld, (void)w, (void)bias, (void)mult, (void)p, (void)y, (void)y_ld, (void)scratch;
+}
 int ek_qs8_dwconv_chw_variants(const char** names, ek_qs8_dwconv_chw_fn* fns, int max) {
   return max > 0 ? ek_qs8_dwconv_chw_neon_variant(&names[0], &fns[0]) : 0; /* AArch64: NEON, else none */
 }

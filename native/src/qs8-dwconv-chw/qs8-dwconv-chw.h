@@ -55,16 +55,22 @@ int ek_qs8_dwconv_chw_flat_available(const ek_dwconv_geom* g);
 void ek_qs8_dwconv_chw_multi__avx512_flat(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
                                           const int8_t* w, const int32_t* bias, const float* mult,
                                           const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld);
-/* The same on AVX2 (qs8-dwconv-chw-avx2-flat.c): 3x3, stride 1, OW == W <= 24 (wider planes lose to the row
+/* The same on AVX2 (qs8-dwconv-chw-avx2-flat.c): 3x3, stride 1, OW == W <= 23 (wider planes lose to the row
  * kernel), pads < 3, OH * OW <= 1024. */
-#define EK_QS8_DWCONV_FLAT_AVX2_MAX_W 24
+#define EK_QS8_DWCONV_FLAT_AVX2_MAX_W 23
 #define EK_QS8_DWCONV_FLAT_AVX2_MAX_PLANE 1024
 int ek_qs8_dwconv_chw_avx2_flat_available(const ek_dwconv_geom* g);
 void ek_qs8_dwconv_chw_multi__avx2_flat(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
                                         const int8_t* w, const int32_t* bias, const float* mult,
                                         const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld);
+/* The AVX2 row kernel (qs8-dwconv-chw-avx2.c) on C channels per call (any kernel <= 16, column stride 1 or
+ * 2; scratch: ek_qs8_dwconv_chw_scratch(g) floats): per-call setup once. _available: 1 when g runs there. */
+int ek_qs8_dwconv_chw_multi__avx2_rows_available(const ek_dwconv_geom* g);
+void ek_qs8_dwconv_chw_multi__avx2_rows(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld,
+                                        const int8_t* w, const int32_t* bias, const float* mult,
+                                        const ek_qs8_dwconv_params* p, int8_t* y, int64_t y_ld, float* scratch);
 /* C channels (as the flat kernels' arguments, w + kh * kw * c) through the best kernel this CPU runs for g:
- * the AVX-512 flat kernel, else (CPUs without the AVX-512 variant) the AVX2 flat one, else
+ * the AVX-512 flat kernel, else (CPUs without the AVX-512 variant) the AVX2 flat or row kernel, else
  * ek_qs8_dwconv_chw per channel (with scratch,
  * ek_qs8_dwconv_chw_scratch(g) floats). Same bits as ek_qs8_dwconv_chw per channel. */
 void ek_qs8_dwconv_chw_multi(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld, const int8_t* w,
