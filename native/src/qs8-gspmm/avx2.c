@@ -220,6 +220,16 @@ EK_INLINE void tile4(const ctx* c, const blk* k, int GM, int32_t n, int len) {
  * the tail buffer. */
 EK_INLINE void cols(const ctx* c, const blk* k, int GM, int R, int S, int ST, int rows, int32_t np, int tail) {
   int32_t n = 0;
+  if (k->p0 == k->p1) { /* no kept groups: every output of row r is requant(acc0[r]) */
+    for (int r = 0; r < rows; r++) {
+      const __m256i q = rq(k->a0[r], k->mv[r], c->fmax);
+      const __m256i q16 = _mm256_adds_epi16(_mm256_packs_epi32(q, q), c->zp16);
+      const __m128i v = _mm256_castsi256_si128(_mm256_max_epi8(_mm256_packs_epi16(q16, q16), c->qmin8));
+      for (n = 0; n < np; n += 16) store_row(k->y[r] + n, v, 16, ST);
+      if (tail) store_row(k->y[r] + n, v, tail, 0);
+    }
+    return;
+  }
   for (; n + 16 * S <= np; n += 16 * S) tile16(c, k, GM, R, S, ST, rows, c->X + n, c->ldx, n, 16 * S);
   if (S > 1)
     for (; n + 16 <= np; n += 16) tile16(c, k, GM, R, 1, ST, rows, c->X + n, c->ldx, n, 16);
