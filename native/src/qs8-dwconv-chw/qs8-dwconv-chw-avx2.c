@@ -239,6 +239,41 @@ EK_INLINE void rows(const consts* k, const int8_t* buf, int32_t S, const __m256i
   else if (rem == 1) row_pass(k, buf, S, oy0, wv, y, OH, OW, 1, 1, KH, KW, SH, SW, unroll, fclamp);
 }
 
+/* wv[ky * NW + j]: the int16 weight pair j of tap row ky (columns 2j, 2j + 1; an odd last column pairs
+ * with the next tap row at stride 1, with 0 at stride 2). Returns sum(w) mod 2^32. */
+EK_INLINE uint32_t weight_pairs(const int8_t* wc, __m256i* wv, const int32_t KH, const int32_t KW, const int32_t SW,
+                                const int unroll) {
+  if (KH == 3 && KW == 3 && unroll) { /* MobileNet's shape: one shuffle of w0..w7 */
+    const __m128i w07 = _mm_loadl_epi64((const __m128i*)wc);
+    const __m128i pairs = _mm_setr_epi8(0, 1, 2, 3, 6, 7, 8, 9, 12, 13, 14, 15, 4, 5, 10, 11); /* w01 w34 w67 w25 */
+    const __m256i q = _mm256_broadcastsi128_si256(_mm_shuffle_epi8(_mm_cvtepi8_epi16(w07), pairs));
+    const uint32_t w2 = (uint16_t)(int16_t)wc[2], w5 = (uint16_t)(int16_t)wc[5], w8 = (uint16_t)(int16_t)wc[8];
+    wv[0] = _mm256_shuffle_epi32(q, 0x00);
+    wv[1] = SW == 1 ? _mm256_shuffle_epi32(q, 0xFF) : _mm256_set1_epi32((int32_t)w2);
+    wv[2] = _mm256_shuffle_epi32(q, 0x55);
+    wv[3] = _mm256_set1_epi32((int32_t)(SW == 1 ? w5 | w8 << 16 : w5));
+    wv[4] = _mm256_shuffle_epi32(q, 0xAA);
+    wv[5] = _mm256_set1_epi32((int32_t)w8);
+    /* sum(w0..w7) = sum of the bytes ^ 0x80 as unsigned - 8 * 128 */
+    const __m128i u = _mm_xor_si128(w07, _mm_set1_epi8((char)0x80));
+    return (uint32_t)(_mm_cvtsi128_si32(_mm_sad_epu8(u, _mm_setzero_si128())) - 1024 + wc[8]);
+  }
+  const int32_t NW = KW / 2 + (KW & 1);
+  uint32_t sum = 0;
+  for (int32_t ky = 0; ky < KH; ky++) {
+    for (int32_t j = 0; j < NW; j++) {
+      const int32_t kx = 2 * j;
+      const int16_t a = wc[ky * KW + kx];
+      int16_t b = 0;
+      if (kx + 1 < KW) b = wc[ky * KW + kx + 1];
+      else if (SW == 1 && ky + 1 < KH) b = wc[(ky + 1) * KW + kx];
+      wv[ky * NW + j] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16));
+    }
+    for (int32_t kx = 0; kx < KW; kx++) sum += (uint32_t)(int32_t)wc[ky * KW + kx];
+  }
+  return sum;
+}
+
 /* C channels (as ek_qs8_dwconv_chw_multi): the padded plane's zero points and the constants once per
  * call, then per channel its weight pairs, acc0, scale and data rows. */
 EK_INLINE void conv(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t x_ld, const int8_t* w,
@@ -247,7 +282,6 @@ EK_INLINE void conv(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t
                     const int unroll) {
   const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pl = g->pad_left, pt = g->pad_top;
   const int32_t S = padded_stride(g), NR = (rows_computed(g) - 1) * SH + KH;
-  const int32_t NP = KW / 2, NW = NP + (KW & 1);
   int8_t* buf = (int8_t*)scratch;
   const __m256i zp8 = _mm256_set1_epi8((char)p->input_zero_point);
   for (size_t j = 0; j < (size_t)NR * S; j += 32) _mm256_storeu_si256((__m256i*)(buf + j), zp8);
@@ -257,18 +291,7 @@ EK_INLINE void conv(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int64_t
   __m256i wv[EK_MAX_K * EK_MAX_NW];
   for (int32_t c = 0; c < C; c++) {
     const int8_t* wc = w + (size_t)c * KH * KW;
-    uint32_t sum = 0;
-    for (int32_t ky = 0; ky < KH; ky++) {
-      for (int32_t j = 0; j < NW; j++) {
-        const int32_t kx = 2 * j;
-        const int16_t a = wc[ky * KW + kx];
-        int16_t b = 0;
-        if (kx + 1 < KW) b = wc[ky * KW + kx + 1];
-        else if (SW == 1 && ky + 1 < KH) b = wc[(ky + 1) * KW + kx]; /* odd last column: next tap row */
-        wv[ky * NW + j] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16));
-      }
-      for (int32_t kx = 0; kx < KW; kx++) sum += (uint32_t)(int32_t)wc[ky * KW + kx];
-    }
+    const uint32_t sum = weight_pairs(wc, wv, KH, KW, SW, unroll);
     k.acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias[c] - (uint32_t)p->input_zero_point * sum));
     k.scale = _mm256_set1_ps(mult[c]);
     copy_rows(x + c * x_ld, H, W, pt, pl, S, NR, (int8_t)p->input_zero_point, buf);
