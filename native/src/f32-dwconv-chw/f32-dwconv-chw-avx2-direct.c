@@ -97,8 +97,9 @@ EK_INLINE void block_rs(const int K, const int S, const int R, const int NC, con
           va = MASKED ? _mm256_maskload_ps(p + k0, m[k0]) : _mm256_loadu_ps(p + k0);
           if (two) vo = MASKED ? _mm256_maskload_ps(p + k0 + 1, m[k0 + 1]) : _mm256_loadu_ps(p + k0 + 1);
         } else {
-          const __m256 a = MASKED ? _mm256_maskload_ps(p + k0, m[k0]) : _mm256_loadu_ps(p + k0);
-          const __m256 b = MASKED ? _mm256_maskload_ps(p + k0 + 8, m[k0 + 1]) : _mm256_loadu_ps(p + k0 + 8);
+          __m256 a = MASKED ? _mm256_maskload_ps(p + k0, m[k0]) : _mm256_loadu_ps(p + k0);
+          __m256 b = MASKED ? _mm256_maskload_ps(p + k0 + 8, m[k0 + 1]) : _mm256_loadu_ps(p + k0 + 8);
+          if (two) __asm__("" : "+x"(a), "+x"(b)); /* GCC loaded them twice, once per shuffle */
           va = _mm256_shuffle_ps(a, b, 0x88);
           if (two) vo = _mm256_shuffle_ps(a, b, 0xDD);
         }
@@ -172,34 +173,41 @@ EK_INLINE void fill_rows(const float** rows, int n, const float* x, int32_t iy, 
   for (int t = 0; t < n; t++, iy++, off += W) rows[t] = (uint32_t)iy < (uint32_t)H ? x + off : zero;
 }
 
-/* OW <= 8: one block per pass, its masks computed once. */
-EK_INLINE void conv_narrow(const int K, const int S, const ek_dwconv_geom* g, const float* x, const float* w,
-                           float bias, float* y, float lo, float hi) {
+/* Every kernel below runs C channels (channel c: x + c x_ld, w + c K K, bias[c], y + c y_ld) with
+ * what depends only on the geometry (masks, zero rows, block layout) done once per call. */
+
+/* OW <= 8: one block per pass. */
+EK_INLINE void conv_narrow(const int K, const int S, const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld,
+                           const float* w, const float* bias, float* y, int64_t y_ld, float lo, float hi) {
   const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, c = -g->pad_left;
   __m256i m[6];
   fill_masks(K, S, m, c, W);
-  const __m256 vb = _mm256_set1_ps(bias), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  const float* yend = y + OH * OW;
-  const float* rows[(ROWS - 1) * 2 + 5];
-  int32_t oy = 0;
-  for (; oy + ROWS <= OH; oy += ROWS) {
-    fill_rows(rows, (ROWS - 1) * S + K, x, oy * S - g->pad_top, H, W, zero_row);
-    block(K, S, ROWS, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, y + oy * OW, OW, yend);
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  for (int32_t ch = 0; ch < C; ch++, x += x_ld, w += K * K, y += y_ld) {
+    const __m256 vb = _mm256_broadcast_ss(bias + ch);
+    const float* yend = y + OH * OW;
+    const float* rows[(ROWS - 1) * 2 + 5];
+    int32_t oy = 0;
+    for (; oy + ROWS <= OH; oy += ROWS) {
+      fill_rows(rows, (ROWS - 1) * S + K, x, oy * S - g->pad_top, H, W, zero_row);
+      block(K, S, ROWS, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, y + oy * OW, OW, yend);
+    }
+    const int32_t nr = OH - oy;
+    if (nr == 0) continue;
+    fill_rows(rows, (nr - 1) * S + K, x, oy * S - g->pad_top, H, W, zero_row);
+    float* yo = y + oy * OW;
+    if (nr == 1) block(K, S, 1, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
+    else if (nr == 2) block(K, S, 2, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
+    else block(K, S, 3, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
   }
-  const int32_t nr = OH - oy;
-  if (nr == 0) return;
-  fill_rows(rows, (nr - 1) * S + K, x, oy * S - g->pad_top, H, W, zero_row);
-  float* yo = y + oy * OW;
-  if (nr == 1) block(K, S, 1, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
-  else if (nr == 2) block(K, S, 2, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
-  else block(K, S, 3, 1, 1, 1, rows, c, m, w, vb, vlo, vhi, yo, OW, yend);
 }
 
-/* Small planes (every output row in one block of NC vectors, rows of at most WP = 8 NC S - ... floats
- * with their padding): per-channel setup (masks, row pointers, edge blocks) costs more than the
- * taps there, so the plane is copied into scratch rows of WP floats, zero-padded: column c of input
- * row r at buf[(r + pad_top) * WP + c], the zeros past a row's end serving as the next row's left
- * padding, zero rows above and below. Then every load is plain and every pass the same block. */
+/* Small planes (every output row one block of NC vectors; rows with their padding at most WP = 8,
+ * 16 or 32 floats): per-channel setup (masks, row pointers, edge blocks) costs more than the taps
+ * there, so each plane is copied into scratch rows of WP floats: column c of input row r at
+ * buf[(r + pad_top) * WP + c], the zeros past a row's end serving as the next row's left padding,
+ * zero rows above and below (written once per call). Then every load is plain, at a constant
+ * offset from one pointer. */
 #define SMALL_SLACK 16 /* floats of zeros before and after the rows: the junk lanes' loads */
 static int32_t small_rows(const ek_dwconv_geom* g) {
   const int32_t below = (g->OH - 1) * g->sh + g->kh - g->pad_top - g->H;
@@ -210,66 +218,75 @@ static int32_t small_wp(const ek_dwconv_geom* g) {
   const int32_t gap = g->pad_left > pr ? g->pad_left : pr;
   return (g->W + gap + 7) & ~7;
 }
+/* The row width the kernel for g uses: 8, 16 or 32 (at least 16 for two vectors per row). */
+static int32_t small_class(const ek_dwconv_geom* g) {
+  const int32_t wp = small_wp(g);
+  return wp <= 8 && g->OW <= 8 ? 8 : wp <= 16 ? 16 : 32;
+}
 static int small_shape(const ek_dwconv_geom* g) {
   return g->OW <= 16 && small_wp(g) <= 16 * g->sw && g->pad_top <= g->kh && g->pad_left <= g->kw &&
          small_rows(g) - g->H - g->pad_top <= g->kh;
 }
 
-EK_INLINE void conv_small(const int K, const int S, const int NC, const int WP, const ek_dwconv_geom* g,
-                          const float* x, const float* w, float bias, float* y, float lo, float hi, float* scratch) {
-  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pt = g->pad_top, nrows = small_rows(g);
-  float* buf = (float*)(((uintptr_t)scratch + 31) & ~(uintptr_t)31) + SMALL_SLACK;
-  const __m256 z = _mm256_setzero_ps();
-  /* Zero rows: at most K above and below (small_shape); constant bounds so no memset call. */
-#pragma GCC unroll 2
-  for (int i = 0; i < SMALL_SLACK; i += 8) _mm256_store_ps(buf - SMALL_SLACK + i, z);
-#pragma GCC unroll 5
-  for (int r = 0; r < K; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < WP; v += 8)
-      if (r < pt) _mm256_store_ps(buf + r * WP + v, z);
-  __m256i m[4];
-#pragma GCC unroll 4
-  for (int v = 0; v < WP / 8; v++) m[v] = col_mask(8 * v, W);
+/* Copies plane x into buf's rows (the padding columns as zeros). */
+EK_INLINE void small_copy(const int WP, float* buf, const float* x, int32_t H, int32_t W, int32_t pt, const __m256i* m) {
   for (int32_t r = 0; r < H; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < WP / 8; v++) _mm256_store_ps(buf + (r + pt) * WP + 8 * v, _mm256_maskload_ps(x + r * W + 8 * v, m[v]));
-  float* tail = buf + (pt + H) * WP;
-#pragma GCC unroll 5
-  for (int r = 0; r < K; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < WP; v += 8)
-      if (pt + H + r < nrows) _mm256_store_ps(tail + r * WP + v, z);
-  tail = buf + nrows * WP;
-#pragma GCC unroll 2
-  for (int i = 0; i < SMALL_SLACK; i += 8) _mm256_store_ps(tail + i, z);
-  const __m256 vb = _mm256_set1_ps(bias), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  const float* yend = y + OH * OW;
-  const int32_t c = 0;
-  const float* row[1] = {buf - g->pad_left}; /* every load at a constant offset from row[0] */
-  int32_t oy = 0;
-  for (; oy + ROWS <= OH; oy += ROWS, row[0] += ROWS * S * WP, y += ROWS * OW)
-    block_rs(K, S, ROWS, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
-  const int32_t nr = OH - oy;
-  if (nr == 1) block_rs(K, S, 1, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
-  else if (nr == 2) block_rs(K, S, 2, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
-  else if (nr == 3) block_rs(K, S, 3, NC, 0, 1, WP, row, c, NULL, w, vb, vlo, vhi, y, OW, yend);
 }
 
-#define EK_SMALL(K, S, NC, WP)                                                                                  \
-  __attribute__((target("avx2,fma"), noinline)) static void small_k##K##s##S##_##NC##_##WP(                      \
-      const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y, float lo, float hi,          \
-      float* scratch) {                                                                                           \
-    conv_small(K, S, NC, WP, g, x, w, bias, y, lo, hi, scratch);                                                  \
+/* Two buffers: channel c + 1 is copied while channel c computes, so the copy's stores have left the
+ * store queue before the (misaligned, store-spanning) tap loads read them. */
+EK_INLINE void conv_small(const int K, const int S, const int NC, const int WP, const ek_dwconv_geom* g, int32_t C,
+                          const float* x, int64_t x_ld, const float* w, const float* bias, float* y, int64_t y_ld,
+                          float lo, float hi, float* scratch) {
+  const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, pt = g->pad_top, nrows = small_rows(g);
+  float* buf[2];
+  buf[0] = (float*)(((uintptr_t)scratch + 31) & ~(uintptr_t)31) + SMALL_SLACK;
+  buf[1] = buf[0] + nrows * WP + SMALL_SLACK;
+  const __m256 z = _mm256_setzero_ps();
+  /* Zero rows: at most K above and below (small_shape); constant bounds so no memset call. */
+  for (int b = 0; b < 2; b++) {
+#pragma GCC unroll 2
+    for (int i = 0; i < SMALL_SLACK; i += 8) _mm256_store_ps(buf[b] - SMALL_SLACK + i, z);
+#pragma GCC unroll 5
+    for (int r = 0; r < K; r++)
+#pragma GCC unroll 4
+      for (int v = 0; v < WP; v += 8)
+        if (r < pt) _mm256_store_ps(buf[b] + r * WP + v, z);
+    float* tail = buf[b] + (pt + H) * WP;
+#pragma GCC unroll 5
+    for (int r = 0; r < K; r++)
+#pragma GCC unroll 4
+      for (int v = 0; v < WP; v += 8)
+        if (pt + H + r < nrows) _mm256_store_ps(tail + r * WP + v, z);
   }
-#define EK_SMALLS(K)                                                                                              \
-  EK_SMALL(K, 1, 1, 8) EK_SMALL(K, 1, 1, 16) EK_SMALL(K, 1, 2, 16) EK_SMALL(K, 2, 1, 8) EK_SMALL(K, 2, 1, 16)     \
-  EK_SMALL(K, 2, 1, 32) EK_SMALL(K, 2, 2, 16) EK_SMALL(K, 2, 2, 32)
-EK_SMALLS(3)
-EK_SMALLS(5)
+  float* tail = buf[1] + nrows * WP;
+#pragma GCC unroll 2
+  for (int i = 0; i < SMALL_SLACK; i += 8) _mm256_store_ps(tail + i, z);
+  __m256i m[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < WP / 8; v++) m[v] = col_mask(8 * v, W);
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  small_copy(WP, buf[0], x, H, W, pt, m);
+  for (int32_t ch = 0; ch < C; ch++, x += x_ld, w += K * K, y += y_ld) {
+    if (ch + 1 < C) small_copy(WP, buf[(ch + 1) & 1], x + x_ld, H, W, pt, m);
+    const __m256 vb = _mm256_broadcast_ss(bias + ch);
+    const float* yend = y + OH * OW;
+    const float* row[1] = {buf[ch & 1] - g->pad_left}; /* every load at a constant offset from row[0] */
+    float* yo = y;
+    int32_t oy = 0;
+    for (; oy + ROWS <= OH; oy += ROWS, row[0] += ROWS * S * WP, yo += ROWS * OW)
+      block_rs(K, S, ROWS, NC, 0, 1, WP, row, 0, NULL, w, vb, vlo, vhi, yo, OW, yend);
+    const int32_t nr = OH - oy;
+    if (nr == 1) block_rs(K, S, 1, NC, 0, 1, WP, row, 0, NULL, w, vb, vlo, vhi, yo, OW, yend);
+    else if (nr == 2) block_rs(K, S, 2, NC, 0, 1, WP, row, 0, NULL, w, vb, vlo, vhi, yo, OW, yend);
+    else if (nr == 3) block_rs(K, S, 3, NC, 0, 1, WP, row, 0, NULL, w, vb, vlo, vhi, yo, OW, yend);
+  }
+}
 
-EK_INLINE void conv(const int K, const int S, const ek_dwconv_geom* g, const float* x, const float* w, float bias,
-                    float* y, float lo, float hi, float* scratch) {
+EK_INLINE void conv(const int K, const int S, const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld,
+                    const float* w, const float* bias, float* y, int64_t y_ld, float lo, float hi, float* scratch) {
   const int32_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, padl = g->pad_left;
   const float* zero = zero_row;
   if (W > EK_ZERO_W) {
@@ -286,42 +303,52 @@ EK_INLINE void conv(const int K, const int S, const ek_dwconv_geom* g, const flo
   /* The leftmost middle block: at 8, else the one ending at end (16 wide if it fits). */
   const int32_t mid_lo = end >= 8 + 8 * NC(S) ? 8 : NC(S) == 2 && end > 16 ? end - 16 : end - 8;
   pl.mid = end <= 8 || (mid_lo * S - padl >= 0 && inside(K, S, (end - 8) * S - padl, W));
-  const __m256 vb = _mm256_set1_ps(bias), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  const float* yend = y + (size_t)OH * OW;
-  const float* rows[(ROWS - 1) * 2 + 5];
-  int32_t oy = 0;
-  for (; oy + ROWS <= OH; oy += ROWS) {
-    fill_rows(rows, (ROWS - 1) * S + K, x, oy * S - g->pad_top, H, W, zero);
-    pass(K, S, ROWS, &pl, rows, w, vb, vlo, vhi, y + (size_t)oy * OW, yend);
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  for (int32_t ch = 0; ch < C; ch++, x += x_ld, w += K * K, y += y_ld) {
+    const __m256 vb = _mm256_broadcast_ss(bias + ch);
+    const float* yend = y + (size_t)OH * OW;
+    const float* rows[(ROWS - 1) * 2 + 5];
+    int32_t oy = 0;
+    for (; oy + ROWS <= OH; oy += ROWS) {
+      fill_rows(rows, (ROWS - 1) * S + K, x, oy * S - g->pad_top, H, W, zero);
+      pass(K, S, ROWS, &pl, rows, w, vb, vlo, vhi, y + (size_t)oy * OW, yend);
+    }
+    const int32_t nr = OH - oy;
+    if (nr > 0) fill_rows(rows, (nr - 1) * S + K, x, oy * S - g->pad_top, H, W, zero);
+    float* yo = y + (size_t)oy * OW;
+    if (nr == 1) pass(K, S, 1, &pl, rows, w, vb, vlo, vhi, yo, yend);
+    else if (nr == 2) pass(K, S, 2, &pl, rows, w, vb, vlo, vhi, yo, yend);
+    else if (nr == 3) pass(K, S, 3, &pl, rows, w, vb, vlo, vhi, yo, yend);
   }
-  const int32_t nr = OH - oy;
-  if (nr > 0) fill_rows(rows, (nr - 1) * S + K, x, oy * S - g->pad_top, H, W, zero);
-  float* yo = y + (size_t)oy * OW;
-  if (nr == 1) pass(K, S, 1, &pl, rows, w, vb, vlo, vhi, yo, yend);
-  else if (nr == 2) pass(K, S, 2, &pl, rows, w, vb, vlo, vhi, yo, yend);
-  else if (nr == 3) pass(K, S, 3, &pl, rows, w, vb, vlo, vhi, yo, yend);
 }
 
 /* The kernels: [K == 5][S == 2][small 1 x 8, 1 x 16, 1 x 32, 2 x 16, 2 x 32 (vectors x row floats);
  * narrow; wide]. */
-typedef void (*kernel_fn)(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y, float lo,
-                          float hi, float* scratch);
+typedef void (*kernel_fn)(const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld, const float* w,
+                          const float* bias, float* y, int64_t y_ld, float lo, float hi, float* scratch);
+#define EK_ARGS const ek_dwconv_geom *g, int32_t C, const float *x, int64_t x_ld, const float *w, const float *bias, \
+                float *y, int64_t y_ld, float lo, float hi, float *scratch
+#define EK_SMALL(K, S, NC, WP)                                                                                  \
+  __attribute__((target("avx2,fma"))) static void small_k##K##s##S##_##NC##_##WP(EK_ARGS) {                     \
+    conv_small(K, S, NC, WP, g, C, x, x_ld, w, bias, y, y_ld, lo, hi, scratch);                                  \
+  }
 #define EK_DEFINE(K, S)                                                                                         \
-  __attribute__((target("avx2,fma"))) static void narrow_k##K##s##S(const ek_dwconv_geom* g, const float* x,     \
-                                                                     const float* w, float bias, float* y,       \
-                                                                     float lo, float hi, float* scratch) {       \
+  EK_SMALL(K, S, 1, 8) EK_SMALL(K, S, 1, 16) EK_SMALL(K, S, 2, 16)                                              \
+  __attribute__((target("avx2,fma"))) static void narrow_k##K##s##S(EK_ARGS) {                                  \
     (void)scratch;                                                                                              \
-    conv_narrow(K, S, g, x, w, bias, y, lo, hi);                                                                \
+    conv_narrow(K, S, g, C, x, x_ld, w, bias, y, y_ld, lo, hi);                                                 \
   }                                                                                                             \
-  __attribute__((target("avx2,fma"))) static void wide_k##K##s##S(const ek_dwconv_geom* g, const float* x,       \
-                                                                   const float* w, float bias, float* y, float lo, \
-                                                                   float hi, float* scratch) {                   \
-    conv(K, S, g, x, w, bias, y, lo, hi, scratch);                                                              \
+  __attribute__((target("avx2,fma"))) static void wide_k##K##s##S(EK_ARGS) {                                    \
+    conv(K, S, g, C, x, x_ld, w, bias, y, y_ld, lo, hi, scratch);                                               \
   }
 EK_DEFINE(3, 1)
 EK_DEFINE(3, 2)
 EK_DEFINE(5, 1)
 EK_DEFINE(5, 2)
+EK_SMALL(3, 2, 1, 32)
+EK_SMALL(3, 2, 2, 32)
+EK_SMALL(5, 2, 1, 32)
+EK_SMALL(5, 2, 2, 32)
 #define EK_ROW(K, S, A, B, C)                                                                                     \
   { small_k##K##s##S##_1_8, small_k##K##s##S##_1_16, A, small_k##K##s##S##_2_16, B, narrow_k##K##s##S, C }
 static const kernel_fn kernels[2][2][7] = {
@@ -330,20 +357,26 @@ static const kernel_fn kernels[2][2][7] = {
 
 size_t ek_f32_dwconv_chw_avx2_direct_scratch(const ek_dwconv_geom* g) {
   const size_t zero = g->W > EK_ZERO_W ? (size_t)g->W : 0;
-  const size_t small = small_shape(g) ? (size_t)small_rows(g) * (size_t)small_wp(g) + 2 * SMALL_SLACK + 8 : 0;
+  const size_t small =
+      small_shape(g) ? 2 * ((size_t)small_rows(g) * (size_t)small_class(g) + SMALL_SLACK) + SMALL_SLACK + 8 : 0;
   return zero > small ? zero : small;
 }
 
-/* Square 3x3 / 5x5 at stride 1 / 2 (the caller checked). */
-void ek_f32_dwconv_chw__avx2_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
-                                    float lo, float hi, float* scratch) {
+/* Square 3x3 / 5x5 at stride 1 / 2 (the caller checked), C channels. */
+void ek_f32_dwconv_chw_multi__avx2_direct(const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld,
+                                          const float* w, const float* bias, float* y, int64_t y_ld, float lo,
+                                          float hi, float* scratch) {
   const int32_t OW = g->OW, K = g->kh, S = g->sh;
   int v = OW <= 8 ? 5 : 6;
-  if (OW <= 16 && g->pad_top <= K && g->pad_left <= K) { /* small_shape, computed once */
-    const int32_t pr = (OW - 1) * S + K - g->pad_left - g->W, below = (g->OH - 1) * S + K - g->pad_top - g->H;
-    const int32_t wp = (g->W + (g->pad_left > pr ? g->pad_left : pr) + 7) & ~7;
-    if (wp <= 16 * S && below <= K) v = OW <= 8 ? (wp <= 8 ? 0 : wp <= 16 ? 1 : 2) : wp <= 16 ? 3 : 4;
+  if (small_shape(g)) {
+    const int32_t wp = small_class(g);
+    v = OW <= 8 ? (wp == 8 ? 0 : wp == 16 ? 1 : 2) : wp == 16 ? 3 : 4;
   }
-  kernels[K == 5][S == 2][v](g, x, w, bias, y, lo, hi, scratch);
+  kernels[K == 5][S == 2][v](g, C, x, x_ld, w, bias, y, y_ld, lo, hi, scratch);
+}
+
+void ek_f32_dwconv_chw__avx2_direct(const ek_dwconv_geom* g, const float* x, const float* w, float bias, float* y,
+                                    float lo, float hi, float* scratch) {
+  ek_f32_dwconv_chw_multi__avx2_direct(g, 1, x, 0, w, &bias, y, 0, lo, hi, scratch);
 }
 #endif

@@ -110,15 +110,3 @@ void ek_f32_dwconv_chw_multi__avx512_flat(const ek_dwconv_geom* g, int32_t C, co
   (void)g, (void)C, (void)x, (void)x_ld, (void)w, (void)bias, (void)y, (void)y_ld, (void)lo, (void)hi;
 }
 #endif
-
-void ek_f32_dwconv_chw_multi(const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld, const float* w,
-                             const float* bias, float* y, int64_t y_ld, float out_min, float out_max,
-                             float* scratch) {
-  if (ek_f32_dwconv_chw_flat_available(g)) {
-    ek_f32_dwconv_chw_multi__avx512_flat(g, C, x, x_ld, w, bias, y, y_ld, out_min, out_max);
-    return;
-  }
-  const int64_t taps = (int64_t)g->kh * g->kw;
-  for (int32_t c = 0; c < C; c++)
-    ek_f32_dwconv_chw(g, x + c * x_ld, w + c * taps, bias[c], y + c * y_ld, out_min, out_max, scratch);
-}

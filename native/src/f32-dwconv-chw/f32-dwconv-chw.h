@@ -27,7 +27,9 @@ void ek_f32_dwconv_chw(const ek_dwconv_geom* g, const float* x, const float* w, 
 /* C channels at once: channel c reads x + c*x_ld and writes y + c*y_ld with weights w + c*kh*kw and
  * bias[c]; the same results as calling ek_f32_dwconv_chw per channel, bit for bit. Small stride-1
  * planes (OH*OW <= EK_DWCONV_FLAT_MAX_PLANE, OW == W) run the flat multi-channel AVX-512 kernel
- * (f32-dwconv-chw-avx512-flat.c) where the CPU has it. scratch: ek_f32_dwconv_chw_scratch(g). */
+ * (f32-dwconv-chw-avx512-flat.c) where the CPU has it; on AVX2 CPUs without AVX-512 the AVX2 kernels
+ * take all C channels per call (f32-dwconv-chw-avx2-direct.c). The dispatch is in
+ * f32-dwconv-chw-simd.c. scratch: ek_f32_dwconv_chw_scratch(g). */
 #define EK_DWCONV_FLAT_MAX_PLANE 1024
 void ek_f32_dwconv_chw_multi(const ek_dwconv_geom* g, int32_t C, const float* x, int64_t x_ld, const float* w,
                              const float* bias, float* y, int64_t y_ld, float out_min, float out_max,
