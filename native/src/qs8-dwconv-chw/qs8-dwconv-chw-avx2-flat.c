@@ -118,7 +118,8 @@ EK_INLINE void channels(const ek_dwconv_geom* g, int32_t C, const int8_t* x, int
     const __m256i wv[5] = {_mm256_shuffle_epi32(q, 0x00), _mm256_shuffle_epi32(q, 0x55), _mm256_shuffle_epi32(q, 0xAA),
                            _mm256_shuffle_epi32(q, 0xFF), _mm256_set1_epi32((int32_t)(uint16_t)(int16_t)wc[8])};
     /* sum(w0..w7) = sum of the bytes ^ 0x80 (as unsigned) - 8 * 128 */
-    const int32_t sum8 = _mm_cvtsi128_si32(_mm_sad_epu8(_mm_xor_si128(w8, _mm_set1_epi8((char)0x80)), _mm_setzero_si128())) - 1024;
+    const __m128i u = _mm_xor_si128(w8, _mm_set1_epi8((char)0x80));
+    const int32_t sum8 = _mm_cvtsi128_si32(_mm_sad_epu8(u, _mm_setzero_si128())) - 1024;
     const uint32_t sum = (uint32_t)(sum8 + wc[8]);
     k.acc0 = _mm256_set1_epi32((int32_t)((uint32_t)bias[c] - (uint32_t)p->input_zero_point * sum));
     k.scale = _mm256_set1_ps(mult[c]);

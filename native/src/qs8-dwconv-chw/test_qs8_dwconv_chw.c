@@ -3,9 +3,9 @@
  * extreme zero points (-128, 127), weights (-128) and biases, ReLU6-like, single-value and full-range
  * clamps, scales below and above 1 and scales that saturate both ends; checks nothing is written past
  * the output plane and that dirty scratch does not leak into results. Then widths 1..40 at heights
- * 1..5 and random band geometries (H != OH, any pad_top, a few rows), per channel and through
- * ek_qs8_dwconv_chw_multi (several channels, strided planes with canaries between), and the flat
- * multi-channel kernels (AVX-512, AVX2) on the same cases and on strided multi-channel bands.
+ * 1..5, wide rows (48..160) and random band geometries (H != OH, any pad_top, a few rows) through
+ * ek_qs8_dwconv_chw_multi, the AVX2 row kernel's multi-channel entry and the flat multi-channel
+ * kernels (AVX-512, AVX2): several channels, strided planes with canaries between.
  *
  *   ekx_qs8_dwconv_test            run the checks (exit 1 on a mismatch)
  *   ekx_qs8_dwconv_test --bench    time each variant on MobileNetV2-1.0@224's depthwise layers */
@@ -107,8 +107,10 @@ static int check_multi_any(const char* name, flat_fn fn, rows_fn rfn, const ek_d
   for (size_t i = 0; i < ns; i++) scratch[i] = 1e30f;
   for (int64_t i = 0; i < C * x_ld; i++) x[i] = i8rand();
   for (int i = 0; i < C * taps; i++) w[i] = i8rand();
-  for (int c = 0; c < C; c++)
-    bias[c] = (int32_t)(urand() % 40001) - 20000, mult[c] = wide_scale ? (float)(c + 1) / 16.0f : (float)(c + 1) / 2048.0f;
+  for (int c = 0; c < C; c++) {
+    bias[c] = (int32_t)(urand() % 40001) - 20000;
+    mult[c] = wide_scale ? (float)(c + 1) / 16.0f : (float)(c + 1) / 2048.0f;
+  }
   const ek_qs8_dwconv_params p = {(int32_t)(urand() % 256) - 128, (int32_t)(urand() % 256) - 128, -100, 120};
   memset(y, CANARY, (size_t)(C * y_ld));
   if (fn) fn(g, C, x, x_ld, w, bias, mult, &p, y, y_ld);
@@ -173,6 +175,15 @@ static int run_geometry_checks(int* cases) {
           failures += check_all_multi(&g, 3, W % 2);
           (*cases)++;
         }
+  static const int wide[] = {48, 63, 64, 65, 96, 97, 112, 128, 129, 160};
+  for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) /* the row copies' 32-byte pieces, several blocks */
+    for (int k = 3; k <= 5; k += 2)
+      for (int s = 1; s <= 2; s++) {
+        const int W = wide[i], H = 2 + (int)(i % 4), pad = k / 2;
+        const ek_dwconv_geom g = {H, W, (H + 2 * pad - k) / s + 1, (W + 2 * pad - k) / s + 1, k, k, s, s, pad, pad};
+        failures += check_all_multi(&g, 2, (int)i % 2);
+        (*cases)++;
+      }
   for (int t = 0; t < 1500; t++) { /* bands: H input rows, OH output rows, pad_top / pad_left / pad_bottom < k */
     const int k = urand() % 3 == 0 ? 5 : 3, s = 1 + (int)(urand() % 2);
     const int W = 1 + (int)(urand() % 40), H = 1 + (int)(urand() % 9);
@@ -226,14 +237,16 @@ static int run_checks(void) {
               for (int i = 0; i < H * W; i++) x[i] = c == 1 || c == 7 ? (i8rand() < 0 ? -128 : 127) : i8rand();
               for (int i = 0; i < k * k; i++)
                 w[i] = c == 1 ? (int8_t)(i % 2 ? -127 : 127) : c == 5 ? (i % 3 ? -128 : i8rand()) : i8rand();
-              const int32_t bias = c == 1 ? -2000000 + (int32_t)(urand() % 4000000) : (int32_t)(urand() % 20001) - 10000;
+              const int32_t bias =
+                  c == 1 ? -2000000 + (int32_t)(urand() % 4000000) : (int32_t)(urand() % 20001) - 10000;
               const float scale = c == 4   ? ((H + W) % 2 ? 1.0f : 16384.0f)
                                   : c == 3 ? 1.0f / 65536.0f
                                   : c == 6 ? 1.0f / 16.0f
                                            : (c == 1 ? 1.0f / 8192.0f : 1.0f / 1024.0f);
               ek_qs8_dwconv_params p = {c == 1 ? 127 : c == 5 || c == 7 ? -128 : (int32_t)(urand() % 256) - 128,
                                         (int32_t)(urand() % 256) - 128, -128, 127};
-              if (c == 2) p.output_min = (int8_t)p.output_zero_point, p.output_max = (int8_t)(p.output_zero_point / 2 + 60);
+              if (c == 2)
+                p.output_min = (int8_t)p.output_zero_point, p.output_max = (int8_t)(p.output_zero_point / 2 + 60);
               if (c == 7) p.output_min = p.output_max = (int8_t)(urand() % 256 - 128);
               ek_qs8_dwconv_chw_ref(&g, x, w, bias, scale, &p, want, NULL);
               for (int v = 0; v < nv; v++) failures += check_one(names[v], fns[v], &g, x, w, bias, scale, &p, want);
@@ -251,7 +264,9 @@ static int run_checks(void) {
   for (int v = 0; v < nv; v++) printf("%s%s", names[v], v + 1 < nv ? ", " : "");
   printf(") x %d cases vs the int32 reference, + %d widths / band geometries through ek_qs8_dwconv_chw_multi, "
          "+ flat multi-channel kernels (", cases, geometry_cases);
-  for (int v = 0; v < NFLAT; v++) printf("%s%s%s", kFlat[v].name, kFlat[v].available(&(ek_dwconv_geom){7, 7, 7, 7, 3, 3, 1, 1, 1, 1}) ? "" : " n/a", v + 1 < NFLAT ? ", " : "");
+  const ek_dwconv_geom g7 = {7, 7, 7, 7, 3, 3, 1, 1, 1, 1};
+  for (int v = 0; v < NFLAT; v++)
+    printf("%s%s%s", kFlat[v].name, kFlat[v].available(&g7) ? "" : " n/a", v + 1 < NFLAT ? ", " : "");
   printf(") on %d band geometries: %d failures\n", flat_cases, failures);
   return failures ? 1 : 0;
 }
