@@ -41,7 +41,9 @@ EK_TARGET static inline void EK_FN(fill_row)(float* dst, const float* src, int32
  * forwarding (small planes are filled completely up front); rows start 64-byte aligned. Stride 1
  * computes two output rows per pass (K + 1 input rows feed 2 x K rows of taps: a third fewer
  * loads), 2 vectors wide then single vectors, the last one partially stored. Single rows compute 4
- * vectors with the tap rows split over two accumulators (8 independent FMA chains). */
+ * vectors; at stride 2 with the tap rows split over two accumulators (8 independent FMA chains), at
+ * stride 1 in the paired rows' order (one chain), so a row's bits do not depend on whether it was
+ * paired (the fused blocks' row bands must equal the whole plane). */
 #define EK_DEFINE_CONV(S, K)                                                                          \
   EK_TARGET static void EK_FN(conv_s##S##_k##K)(const ek_dwconv_geom* g, const float* x, const float* w,  \
                                                 float bias, float* y, float lo, float hi,            \
@@ -118,7 +120,7 @@ EK_TARGET static inline void EK_FN(fill_row)(float* dst, const float* src, int32
           _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++) {                                    \
             const float* p = S == 1 ? r[ky] + ox + kx : r[ky] + (kx & 1) * rw + ox + kx / 2;          \
             const VT wt = wv[ky * K + kx];                                                            \
-            if (ky & 1) {                                                                             \
+            if (S == 2 && (ky & 1)) {                                                                          \
               b0 = FMA(wt, LD(p), b0);                                                                \
               b1 = FMA(wt, LD(p + EK_V), b1);                                                         \
               b2 = FMA(wt, LD(p + 2 * EK_V), b2);                                                     \
@@ -131,21 +133,21 @@ EK_TARGET static inline void EK_FN(fill_row)(float* dst, const float* src, int32
             }                                                                                         \
           }                                                                                           \
         }                                                                                             \
-        ST(yr + ox, VMIN(VMAX(VADD(a0, b0), vlo), vhi));                                              \
-        ST(yr + ox + EK_V, VMIN(VMAX(VADD(a1, b1), vlo), vhi));                                       \
-        ST(yr + ox + 2 * EK_V, VMIN(VMAX(VADD(a2, b2), vlo), vhi));                                   \
-        ST(yr + ox + 3 * EK_V, VMIN(VMAX(VADD(a3, b3), vlo), vhi));                                   \
+        ST(yr + ox, VMIN(VMAX((S == 1 ? a0 : VADD(a0, b0)), vlo), vhi));                                       \
+        ST(yr + ox + EK_V, VMIN(VMAX((S == 1 ? a1 : VADD(a1, b1)), vlo), vhi));                                \
+        ST(yr + ox + 2 * EK_V, VMIN(VMAX((S == 1 ? a2 : VADD(a2, b2)), vlo), vhi));                            \
+        ST(yr + ox + 3 * EK_V, VMIN(VMAX((S == 1 ? a3 : VADD(a3, b3)), vlo), vhi));                            \
       }                                                                                               \
       for (; ox < ow; ox += EK_V) {                                                                   \
         VT a0 = vb, b0 = vz;                                                                          \
         _Pragma("GCC unroll 5") for (int ky = 0; ky < K; ky++) {                                      \
           _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++) {                                    \
             const float* p = S == 1 ? r[ky] + ox + kx : r[ky] + (kx & 1) * rw + ox + kx / 2;          \
-            if (ky & 1) b0 = FMA(wv[ky * K + kx], LD(p), b0);                                         \
+            if (S == 2 && (ky & 1)) b0 = FMA(wv[ky * K + kx], LD(p), b0);                                      \
             else a0 = FMA(wv[ky * K + kx], LD(p), a0);                                                \
           }                                                                                           \
         }                                                                                             \
-        STN(yr + ox, VMIN(VMAX(VADD(a0, b0), vlo), vhi), ow - ox);                             \
+        STN(yr + ox, VMIN(VMAX((S == 1 ? a0 : VADD(a0, b0)), vlo), vhi), ow - ox);                             \
       }                                                                                               \
     }                                                                                                 \
   }
