@@ -43,7 +43,8 @@ static const float zero_row[EK_ZERO_W] __attribute__((aligned(64)));
 /* Lanes l whose column c0 + l lies in [0, W). */
 EK_INLINE __m256i col_mask(int32_t c0, int32_t W) {
   const __m256i col = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(c0));
-  return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), col), _mm256_cmpgt_epi32(_mm256_set1_epi32(W), col));
+  return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), col),
+                             _mm256_cmpgt_epi32(_mm256_set1_epi32(W), col));
 }
 EK_INLINE void fill_masks(const int K, const int S, __m256i* m, int32_t c, int32_t W) {
   for (int i = 0; i < NLOADS(K, S); i++) m[i] = col_mask(c + LOAD_OFF(S, i), W);
@@ -66,9 +67,10 @@ EK_INLINE void store_n(float* p, __m256 v, int32_t n) {
   if (n & 1) _mm_store_ss(p, h);
 }
 
-/* R output rows x NC vectors: rows[t] is input row t of the pass (at column 0), c the column of
- * the block's first load, m its masks (MASKED, NC = 1), y + r * OW the output rows. NARROW (OW <
- * 8): a full store spills into the next rows (rewritten after), except past yend. */
+/* R output rows x NC vectors: rows[t] is input row t of the pass (at column 0; RS > 0: rows[0] + t RS),
+ * c the column of the block's first load, m its masks (MASKED, NC = 1), y + r * OW the output rows.
+ * NARROW (OW < 8 NC): the last vector's full store spills into the next rows (rewritten after),
+ * except past yend. */
 EK_INLINE void block_rs(const int K, const int S, const int R, const int NC, const int MASKED, const int NARROW,
                         const int RS, const float* const* rows, int32_t c, const __m256i* m, const float* w, __m256 vb,
                         __m256 vlo, __m256 vhi, float* y, int32_t OW, const float* yend) {
@@ -229,10 +231,12 @@ static int small_shape(const ek_dwconv_geom* g) {
 }
 
 /* Copies plane x into buf's rows (the padding columns as zeros). */
-EK_INLINE void small_copy(const int WP, float* buf, const float* x, int32_t H, int32_t W, int32_t pt, const __m256i* m) {
+EK_INLINE void small_copy(const int WP, float* buf, const float* x, int32_t H, int32_t W, int32_t pt,
+                          const __m256i* m) {
   for (int32_t r = 0; r < H; r++)
 #pragma GCC unroll 4
-    for (int v = 0; v < WP / 8; v++) _mm256_store_ps(buf + (r + pt) * WP + 8 * v, _mm256_maskload_ps(x + r * W + 8 * v, m[v]));
+    for (int v = 0; v < WP / 8; v++)
+      _mm256_store_ps(buf + (r + pt) * WP + 8 * v, _mm256_maskload_ps(x + r * W + 8 * v, m[v]));
 }
 
 /* Two buffers: channel c + 1 is copied while channel c computes, so the copy's stores have left the

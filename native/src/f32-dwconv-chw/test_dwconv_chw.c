@@ -337,8 +337,10 @@ static int run_band_checks(void) {
                   const float got = yb[c * out_ld + i];
                   const float* want = y + c * y_ld + (int64_t)o0 * g.OW + i;
                   if (i == out_ld - 1 ? got != CANARY : memcmp(&got, want, 4) != 0) {
-                    fprintf(stderr, "FAIL band H=%d W=%d k=%d s=%d rows %d..%d (pad_top %d) c=%d i=%lld: %.9g want %.9g\n",
-                            H, W, k, s, o0, o1, bg.pad_top, c, (long long)i, got, i == out_ld - 1 ? CANARY : *want);
+                    fprintf(stderr, "FAIL band H=%d W=%d k=%d s=%d rows %d..%d (pad_top %d) c=%d i=%lld: %.9g "
+                            "want %.9g\n",
+                            H, W, k, s, o0, o1, bg.pad_top, c, (long long)i, got,
+                            i == out_ld - 1 ? CANARY : *want);
                     bad = 1;
                   }
                 }
