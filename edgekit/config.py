@@ -38,6 +38,7 @@ class ExportConfig:
     fp32_rtol: float = 1e-3
     sparse_backend: bool = True                         # ExecuTorch: edgekit's sparse backend first
     tflite_sparse: bool = True                          # TFLite: store sparse weights in sparse format
+    onnx_reduce_range: bool = True                      # ONNX int8: 7-bit weights (no saturation on AVX2)
     overwrite: bool = True
     recipe: str | None = None                           # where it came from, for the manifest
 
@@ -72,6 +73,9 @@ class ExportConfig:
         for key in ("calib_n", "eval_n"):
             if int(getattr(self, key)) < 1:
                 raise InvalidInputError(f"{key} must be >= 1, got {getattr(self, key)}", hint="use e.g. 32")
+        if not isinstance(self.onnx_reduce_range, bool):
+            raise InvalidInputError(f"onnx_reduce_range must be a bool, got {self.onnx_reduce_range!r}",
+                                    hint="false only for ONNX int8 files that run on ARM or VNNI CPUs")
         for fmt in self.formats:
             unsupported = [p for p in self.precisions if p not in FORMATS.get(fmt).precisions]
             if unsupported:

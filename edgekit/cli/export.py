@@ -57,6 +57,9 @@ class Export(Command):
                        help="ExecuTorch: do not delegate sparse layers to edgekit's backend")
         p.add_argument("--no-tflite-sparse", action="store_true",
                        help="TFLite: keep sparse weights dense")
+        p.add_argument("--no-onnx-reduce-range", action="store_true",
+                       help="ONNX int8: full 8-bit weights (only for files that run on ARM / VNNI CPUs; "
+                       "ONNX Runtime's AVX2 kernels saturate them)")
         p.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
 
     def build_config(self, args: argparse.Namespace):  # -> ExportConfig (imported lazily)
@@ -71,6 +74,7 @@ class Export(Command):
             "fp32_atol": args.fp32_atol, "fp32_rtol": args.fp32_rtol,
             "sparse_backend": False if args.no_sparse_backend else None,
             "tflite_sparse": False if args.no_tflite_sparse else None,
+            "onnx_reduce_range": False if args.no_onnx_reduce_range else None,
         }
         if args.recipe:
             cfg = ExportConfig.from_toml(args.recipe, **overrides)

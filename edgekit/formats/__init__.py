@@ -66,8 +66,10 @@ _add(Format(
 _add(Format(
     "onnx", ".onnx", "onnx", "ONNX Runtime (CPU execution provider)", PRECISIONS,
     "edgekit.formats.onnx:write", "edgekit.runtime.onnx:OnnxPredictor",
-    "torch.onnx legacy exporter, one self-contained file; int8 via ONNX Runtime static QDQ, per-channel",
-    {}))
+    "torch.onnx legacy exporter, one self-contained file; int8 via ONNX Runtime static QDQ, per-channel "
+    "7-bit weights",
+    {"onnx_reduce_range": "int8: 7-bit weights (default; ORT's x86 kernels without VNNI saturate 8-bit "
+                          "ones); off for files that run only on ARM / VNNI CPUs"}))
 
 
 def get(name: str) -> Format:

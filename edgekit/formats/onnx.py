@@ -1,5 +1,6 @@
 """ONNX writer: torch.onnx legacy (TorchScript) exporter into one self-contained file; int8 through
-ONNX Runtime static quantization (QDQ, per-channel symmetric int8 weights, int8 activations)."""
+ONNX Runtime static quantization (QDQ, per-channel symmetric int8 weights, 7-bit unless
+`ExportConfig.onnx_reduce_range` is off, int8 activations)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ def write(job: WriteJob, precision: str, path: Path) -> dict[str, Any]:
     fp32 = path.with_name(path.stem + ".fp32-tmp.onnx")
     try:
         export_fp32(job, fp32)
-        quantize_onnx(fp32, path, job.calib, INPUT_NAME, job.example.shape[0])
+        quantize_onnx(fp32, path, job.calib, INPUT_NAME, job.example.shape[0],
+                      reduce_range=job.config.onnx_reduce_range)
     finally:
         fp32.unlink(missing_ok=True)
-    return {"opset": OPSET, "quantization": "onnxruntime static QDQ int8, per-channel symmetric weights"}
+    weights = "7-bit (reduce_range)" if job.config.onnx_reduce_range else "8-bit"
+    return {"opset": OPSET, "reduce_range": job.config.onnx_reduce_range,
+            "quantization": f"onnxruntime static QDQ int8, per-channel symmetric {weights} weights"}

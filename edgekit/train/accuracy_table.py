@@ -23,6 +23,7 @@ from typing import Any
 
 OUT = Path("build/accuracy")
 RUNTIMES = ("executorch", "tflite", "onnx")
+EXPORT_KEYS = ("calib_n", "calib_seed", "sparse_backend", "tflite_sparse", "onnx_reduce_range")
 
 
 def weights_fingerprint(net: Any) -> str:
@@ -61,14 +62,16 @@ def run(model: str, formats: list[str], data: str, calib_n: int, out: Path = OUT
         t0 = time.time()
         bundle = out / f"{model}-{fmt}"
         stamp = out / f"{model}-{fmt}.weights"
-        fresh = stamp.is_file() and stamp.read_text().strip() == fingerprint
+        cfg = ExportConfig(model=model, formats=[fmt], precisions=["fp32", "int8"], calib=data,
+                           calib_n=calib_n, eval_data=data, out=str(bundle),
+                           sparse_backend=sparse_storage, tflite_sparse=sparse_storage)
+        # the weights and the settings that change the files (a bundle from an older default is stale)
+        key = fingerprint + " " + json.dumps({k: getattr(cfg, k) for k in EXPORT_KEYS})
+        fresh = stamp.is_file() and stamp.read_text().strip() == key
         if not fresh or not (bundle / "edgekit.json").is_file():
             shutil.rmtree(bundle, ignore_errors=True)   # exported from other weights, or half done
-            cfg = ExportConfig(model=model, formats=[fmt], precisions=["fp32", "int8"], calib=data,
-                               calib_n=calib_n, eval_data=data, out=str(bundle),
-                               sparse_backend=sparse_storage, tflite_sparse=sparse_storage)
             export(cfg, progress=lambda s: print(f"{model}: {s}", flush=True), quiet_stdout=True)
-            write_text(stamp, fingerprint + "\n")
+            write_text(stamp, key + "\n")
         results = []
         for r in evaluate_bundle(bundle, data):
             results.append(r.to_json())
@@ -154,14 +157,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="export sparse models without edgekit's ExecuTorch backend / TFLite sparse tensors")
     t = sub.add_parser("table")
     t.add_argument("models", nargs="+")
+    for q in (r, t):
+        q.add_argument("--out", type=Path, default=OUT, help=f"bundles and results (default {OUT})")
     args = p.parse_args(argv)
     if args.cmd == "run":
         for m in args.models:
-            run(m, args.formats.split(","), args.data, args.calib_n, sparse_storage=not args.dense_storage)
+            run(m, args.formats.split(","), args.data, args.calib_n, args.out,
+                sparse_storage=not args.dense_storage)
     else:
-        print(table(args.models))
+        print(table(args.models, args.out))
         print()
-        print(targets(args.models[0]))
+        print(targets(args.models[0], args.out))
     return 0
 
 

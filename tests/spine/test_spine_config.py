@@ -48,6 +48,9 @@ def test_validation() -> None:
     assert ExportConfig(model="m", formats="onnx,onnx, tflite").validate().formats == ["onnx", "tflite"]
     assert ExportConfig(model="mobilenet_v2").out_dir == Path("build/export/mobilenet_v2")
     assert ExportConfig(model="path/to/net.py:build").stem == "net"
+    with pytest.raises(InvalidInputError, match="onnx_reduce_range must be a bool"):
+        ExportConfig(model="mobilenet_v2", onnx_reduce_range="false").validate()
+    assert ExportConfig(model="m").onnx_reduce_range is True     # 7-bit ONNX int8 weights by default
     assert parse_shape("1,3,224,224") == (1, 3, 224, 224)
     for bad in ("1,3,224", "1,3,0,4", "a,b,c,d"):
         with pytest.raises(InvalidInputError, match="N,C,H,W"):

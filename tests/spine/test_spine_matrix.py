@@ -91,6 +91,12 @@ def test_int8_files_are_really_int8(model: str, zoo_export) -> None:
     per_channel = [n for n in graph.node if n.op_type == "DequantizeLinear"
                    and any(a.name == "axis" for a in n.attribute)]
     assert per_channel, "expected per-channel weight quantization"
+    # 7-bit weights (reduce_range): ORT's x86 kernels without VNNI saturate int16 pair sums with 8-bit ones
+    inits = {i.name: i for i in graph.initializer}
+    arrays = [onnx.numpy_helper.to_array(inits[n.input[0]]) for n in per_channel if n.input[0] in inits]
+    weights = [w for w in arrays if w.dtype == np.int8]          # (biases are int32)
+    assert weights and all(w.min() >= -64 and w.max() <= 64 for w in weights)
+    assert by[("onnx", "int8")]["reduce_range"] is True
     assert "XnnpackBackend" in by[("executorch", "int8")]["delegates"]
     assert "XnnpackBackend" in by[("executorch", "fp32")]["delegates"]
 
