@@ -7,11 +7,13 @@
 #                              the plain-C references (a TEST_TARGET)
 #                              + the dense CHW stem conv variants, fp32 and int8 (ekx_conv_test,
 #                              ekx_qs8_conv_test)
+#   make backend-kernels-asan  the same testers built with ASan + UBSan (a TEST_TARGET)
 #   make backend-aarch64       cross-build both for arm64 against the executorch aarch64 wheel:
 #                              build/native-executorch-aarch64/{libedgekit_executorch.so,edgekit-run}
 #   make backend-aarch64-check run a sparse .pte under qemu-aarch64 and compare with x86
 BACKEND_BUILD   := build/native-executorch
 BACKEND_FUZZ    := build/native-executorch-fuzz
+BACKEND_ASAN    := build/native-executorch-asan
 BACKEND_A64     := build/native-executorch-aarch64
 BACKEND_CMAKE   := $(abspath $(VENV))/bin/cmake
 ET_WHEEL_ROOT    = $(shell $(PY) -c "import importlib.util as u; print(list(u.find_spec('executorch').submodule_search_locations)[0])")
@@ -19,9 +21,9 @@ ET_A64_VERSION  := 1.5.1
 ET_A64_ROOT     := build/executorch-aarch64/executorch
 
 SETUP_TARGETS += backend
-TEST_TARGETS  += backend-fuzz backend-dwconv-test
+TEST_TARGETS  += backend-fuzz backend-dwconv-test backend-kernels-asan
 
-.PHONY: backend backend-fuzz backend-dwconv-test backend-aarch64 backend-aarch64-check
+.PHONY: backend backend-fuzz backend-dwconv-test backend-kernels-asan backend-aarch64 backend-aarch64-check
 
 backend: $(STAMPS)/venv $(STAMPS)/apt
 	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_BUILD) -DEXECUTORCH_ROOT=$(ET_WHEEL_ROOT) -DCMAKE_BUILD_TYPE=Release
@@ -33,6 +35,13 @@ backend-dwconv-test: backend
 	$(BACKEND_BUILD)/ekx_qs8_dwconv_test
 	$(BACKEND_BUILD)/ekx_qs8_conv_test
 	$(BACKEND_BUILD)/ekx_qs8_eltwise_test
+
+EKX_TESTERS := ekx_dwconv_test ekx_conv_test ekx_qs8_dwconv_test ekx_qs8_conv_test ekx_qs8_eltwise_test
+backend-kernels-asan: $(STAMPS)/venv $(STAMPS)/apt
+	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_ASAN) -DEXECUTORCH_ROOT=$(ET_WHEEL_ROOT) -DEKX_SANITIZE=ON \
+	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	$(BACKEND_CMAKE) --build $(BACKEND_ASAN) -j2 --target $(EKX_TESTERS)
+	set -e; for t in $(EKX_TESTERS); do $(BACKEND_ASAN)/$$t; done
 
 backend-fuzz: $(STAMPS)/venv $(STAMPS)/apt backend
 	$(BACKEND_CMAKE) -S native/executorch -B $(BACKEND_FUZZ) -DEKX_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
