@@ -152,7 +152,9 @@ int run_qs8_block(const Qs8Block& b, int32_t band_rows, const std::vector<ValueI
     int8_t* dbuf = ebuf + expand_bytes;
     int8_t* pbuf = dbuf + band_bytes;
     float* dscratch = reinterpret_cast<float*>(pbuf + proj_bytes);
-    const int32_t o0 = band * band_rows, o1 = std::min(OH, o0 + band_rows), orows = o1 - o0;
+    // Bands of equal height (within a row): each at most band_rows, so threads get equal work.
+    const int32_t o0 = static_cast<int32_t>(int64_t{band} * OH / bands);
+    const int32_t o1 = static_cast<int32_t>(int64_t{band + 1} * OH / bands), orows = o1 - o0;
     const RowWindow win = window(g, H, o0, o1);
     const int32_t rows_in = win.last - win.first;
 
