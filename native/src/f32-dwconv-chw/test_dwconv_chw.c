@@ -70,14 +70,21 @@ static int check_one(const char* name, ek_f32_dwconv_chw_fn fn, const ek_dwconv_
   return bad;
 }
 
+/* The reference, every compiled variant this CPU runs, and the dispatch entry; returns the count
+ * (at most MAX_VARIANTS, so the arrays of MAX_VARIANTS + 1 keep room for the bench's "multi"). */
+static int all_variants(const char** names, ek_f32_dwconv_chw_fn* fns) {
+  names[0] = "ref";
+  fns[0] = ek_f32_dwconv_chw_ref;
+  int nv = 1 + ek_f32_dwconv_chw_variants(names + 1, fns + 1, MAX_VARIANTS - 2);
+  names[nv] = "dispatch";
+  fns[nv++] = ek_f32_dwconv_chw;
+  return nv;
+}
+
 static int run_checks(void) {
   const char* names[MAX_VARIANTS + 1];
   ek_f32_dwconv_chw_fn fns[MAX_VARIANTS + 1];
-  names[0] = "ref";
-  fns[0] = ek_f32_dwconv_chw_ref;
-  int nv = 1 + ek_f32_dwconv_chw_variants(names + 1, fns + 1, MAX_VARIANTS - 1);
-  names[nv] = "dispatch";
-  fns[nv++] = ek_f32_dwconv_chw;
+  const int nv = all_variants(names, fns);
   static const int sizes[] = {1, 2, 3, 4, 7, 8, 9, 14, 16, 17, 23, 28, 33};
   const int ns = (int)(sizeof sizes / sizeof sizes[0]);
   int cases = 0, failures = 0;
@@ -141,11 +148,7 @@ static int run_bench(void) {
   const int nl = (int)(sizeof layers / sizeof layers[0]);
   const char* names[MAX_VARIANTS + 1];
   ek_f32_dwconv_chw_fn fns[MAX_VARIANTS + 1];
-  names[0] = "ref";
-  fns[0] = ek_f32_dwconv_chw_ref;
-  int nv = 1 + ek_f32_dwconv_chw_variants(names + 1, fns + 1, MAX_VARIANTS - 1);
-  names[nv] = "dispatch";
-  fns[nv++] = ek_f32_dwconv_chw;
+  int nv = all_variants(names, fns);
   names[nv] = "multi"; /* ek_f32_dwconv_chw_multi: all channels in one call (flat kernel if small s1) */
   fns[nv++] = NULL;
   printf("%-14s", "layer");
@@ -261,11 +264,7 @@ static int run_multi_checks(void) {
 static int run_width_checks(void) {
   const char* names[MAX_VARIANTS + 1];
   ek_f32_dwconv_chw_fn fns[MAX_VARIANTS + 1];
-  names[0] = "ref";
-  fns[0] = ek_f32_dwconv_chw_ref;
-  int nv = 1 + ek_f32_dwconv_chw_variants(names + 1, fns + 1, MAX_VARIANTS - 1);
-  names[nv] = "dispatch";
-  fns[nv++] = ek_f32_dwconv_chw;
+  const int nv = all_variants(names, fns);
   static const int heights[] = {1, 2, 3, 6, 9};
   int cases = 0, failures = 0;
   for (int k = 3; k <= 5; k += 2)
