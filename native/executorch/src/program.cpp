@@ -1,23 +1,20 @@
 #include "program.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 
 #include <unistd.h>
 
 #include "edgekit/edgekit.h"
 #include "f32-conv-chw/f32-conv-chw.h"
-#include "f32-dwconv-chw/f32-dwconv-chw.h"
-#include "f32-eltwise-chw/f32-eltwise-chw.h"
 #include "fused_f32.h"
 #include "fused_f32_channels.h"
 #include "fused_qs8.h"
+#include "ops.h"
 #include "ops_qs8.h"
 #include "threadpool.h"
 
@@ -25,12 +22,6 @@ namespace edgekit_et {
 namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
-constexpr int32_t kColumnTile = 16;  // N slices stay multiples of a vector tile
-// Below this many columns per thread a 1x1 conv splits by output channels instead: every column
-// slice walks all the weights, and a 7x7 plane (49 columns) is one vector tile wide, so two column
-// slices cost two full passes (measured: MobileNetV2's last 1x1, int8, 52 us at 1 thread -> 83 us
-// at 2 threads by columns).
-constexpr int32_t kMinColumnsPerThread = 128;
 
 bool fail(std::string* error, const std::string& msg) {
   if (error) *error = msg;
@@ -43,53 +34,10 @@ bool same_shape(const ValueInfo& a, const ValueInfo& b) {
   return a.C == b.C && a.H == b.H && a.W == b.W && a.dtype == b.dtype;
 }
 
-
 bool valid_clamp(const float* fp) {
   return !std::isnan(fp[0]) && !std::isnan(fp[1]) && fp[0] <= fp[1];
 }
 
-// Splits [0, n) into about `parts` ranges whose starts are multiples of `tile`.
-struct Ranges {
-  int64_t n, step;
-  int count;
-  Ranges(int64_t n_, int parts, int64_t tile) : n(n_) {
-    int64_t per = (n + parts - 1) / parts;
-    step = ((per + tile - 1) / tile) * tile;
-    if (step <= 0) step = tile;
-    count = static_cast<int>((n + step - 1) / step);
-  }
-  int64_t begin(int i) const { return i * step; }
-  int64_t end(int i) const { return (i + 1) * step < n ? (i + 1) * step : n; }
-};
-
-// A 1x1 conv split over threads by output-channel blocks (ek_weights_split_blocks balances kept groups).
-int run_conv1x1_by_channels(const OpInfo& op, const ValueInfo& x, const ValueInfo& y, std::vector<void*>& ptr,
-                            ThreadPool& pool) {
-  const ekx_op_rec& r = op.rec;
-  const int32_t N = x.H * x.W;
-  const int parts = std::min(pool.threads(), 64);
-  int32_t bounds[65];
-  if (ek_weights_split_blocks(op.weights, parts, bounds) != EK_OK) return EK_ERR_ARG;
-  std::atomic<int> status{0};
-  pool.run(parts, [&](int i) {
-    ek_status st;
-    if (x.dtype == EKX_F32) {
-      const ek_f32_params params{r.fp[0], r.fp[1]};
-      st = ek_gspmm_f32_blocks(op.weights, bounds[i], bounds[i + 1], N, static_cast<const float*>(ptr[r.in0]), N,
-                               static_cast<float*>(ptr[r.out]), N, &params);
-    } else {
-      const ek_qs8_params params = qs8_conv1x1_params(op, x, y);
-      st = ek_gspmm_qs8_blocks(op.weights, bounds[i], bounds[i + 1], N, static_cast<const int8_t*>(ptr[r.in0]), N,
-                               static_cast<int8_t*>(ptr[r.out]), N, &params);
-    }
-    if (st != EK_OK) status.store(st);
-  });
-  return status.load();
-}
-
-}  // namespace
-
-namespace {
 const char* kind_name(uint32_t kind) {
   switch (kind) {
     case EKX_OP_CONV1X1: return "conv1x1";
@@ -372,102 +320,9 @@ int Program::run_step(size_t i, std::vector<void*>& ptr, ThreadPool& pool) {
 }
 
 int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool) {
-  const ekx_op_rec& r = op.rec;
-  const ValueInfo& x = values_[r.in0];
-  const ValueInfo& y = values_[r.out];
-  if (x.dtype == EKX_QS8 && r.kind != EKX_OP_CONV1X1) return run_qs8_op(op, values_, ptr, pool);  // ops_qs8.cpp
-  const int threads = pool.threads();
-  switch (r.kind) {
-    case EKX_OP_CONV1X1: {
-      const int32_t N = x.H * x.W;
-      if (threads > 1 && N < threads * kMinColumnsPerThread) return run_conv1x1_by_channels(op, x, y, ptr, pool);
-      Ranges cols(N, threads, kColumnTile);
-      std::atomic<int> status{0};
-      if (x.dtype == EKX_F32) {
-        const float* X = static_cast<const float*>(ptr[r.in0]);
-        float* Y = static_cast<float*>(ptr[r.out]);
-        const ek_f32_params params{r.fp[0], r.fp[1]};
-        pool.run(cols.count, [&](int i) {
-          const int64_t n0 = cols.begin(i);
-          ek_status st = ek_gspmm_f32(op.weights, static_cast<int32_t>(cols.end(i) - n0), X + n0, N, Y + n0, N, &params);
-          if (st != EK_OK) status.store(st);
-        });
-      } else {
-        const int8_t* X = static_cast<const int8_t*>(ptr[r.in0]);
-        int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
-        const ek_qs8_params params = qs8_conv1x1_params(op, x, y);
-        pool.run(cols.count, [&](int i) {
-          const int64_t n0 = cols.begin(i);
-          ek_status st = ek_gspmm_qs8(op.weights, static_cast<int32_t>(cols.end(i) - n0), X + n0, N, Y + n0, N, &params);
-          if (st != EK_OK) status.store(st);
-        });
-      }
-      return status.load();
-    }
-    case EKX_OP_DWCONV: {
-      const ek_dwconv_geom g{x.H, x.W, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
-      const float* X = static_cast<const float*>(ptr[r.in0]);
-      float* Y = static_cast<float*>(ptr[r.out]);
-      const float* w = reinterpret_cast<const float*>(op.data);
-      const float* bias = w + int64_t{x.C} * g.kh * g.kw;
-      Ranges chans(x.C, threads * 2, 1);
-      const size_t scratch_floats = ek_f32_dwconv_chw_scratch(&g);
-      pool.run(chans.count, [&](int i) {
-        thread_local std::vector<float> scratch;
-        if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
-        const int64_t c = chans.begin(i);
-        ek_f32_dwconv_chw_multi(&g, static_cast<int32_t>(chans.end(i) - c), X + c * x.H * x.W, int64_t{x.H} * x.W,
-                                w + c * g.kh * g.kw, bias + c, Y + c * y.H * y.W, int64_t{y.H} * y.W, r.fp[0],
-                                r.fp[1], scratch.data());
-      });
-      return 0;
-    }
-    case EKX_OP_ADD:
-    case EKX_OP_CLAMP:
-    case EKX_OP_HARDSWISH: {
-      const float* A = static_cast<const float*>(ptr[r.in0]);
-      const float* B = r.in1 == kNone ? nullptr : static_cast<const float*>(ptr[r.in1]);
-      float* Y = static_cast<float*>(ptr[r.out]);
-      Ranges elems(y.numel(), threads, 64);
-      pool.run(elems.count, [&](int i) {
-        const int64_t b = elems.begin(i);
-        const size_t n = static_cast<size_t>(elems.end(i) - b);
-        if (r.kind == EKX_OP_ADD) ek_f32_add_clamp(n, A + b, B + b, Y + b, r.fp[0], r.fp[1]);
-        else if (r.kind == EKX_OP_CLAMP) ek_f32_clamp(n, A + b, Y + b, r.fp[0], r.fp[1]);
-        else ek_f32_hardswish(n, A + b, Y + b);
-      });
-      return 0;
-    }
-    case EKX_OP_CONV: {  // output rows split over threads
-      const ek_conv_geom g = conv_geom(r, x, y);
-      const float* w = reinterpret_cast<const float*>(op.data);
-      const float* bias = w + int64_t{x.C} * g.kh * g.kw * y.C;
-      float* Y = static_cast<float*>(ptr[r.out]);
-      const size_t scratch_floats = ek_f32_conv_chw_scratch(&g);
-      Ranges rows(y.H, threads, 1);
-      pool.run(rows.count, [&](int i) {
-        thread_local std::vector<float> scratch;
-        if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
-        const int32_t oy0 = static_cast<int32_t>(rows.begin(i)), oy1 = static_cast<int32_t>(rows.end(i));
-        ek_f32_conv_chw(&g, static_cast<const float*>(ptr[r.in0]), w, bias, oy0, oy1, Y + int64_t{oy0} * y.W,
-                        int64_t{y.H} * y.W, r.fp[0], r.fp[1], scratch.data());
-      });
-      return 0;
-    }
-    case EKX_OP_GAVGPOOL: {  // channels split over threads (1280 serial sums: 21 us on one core)
-      const size_t hw = static_cast<size_t>(x.H) * x.W;
-      const float* X = static_cast<const float*>(ptr[r.in0]);
-      float* Y = static_cast<float*>(ptr[r.out]);
-      Ranges chans(x.C, threads, 8);
-      pool.run(chans.count, [&](int i) {
-        const int64_t c = chans.begin(i);
-        ek_f32_gavgpool_chw(static_cast<size_t>(chans.end(i) - c), hw, X + c * static_cast<int64_t>(hw), Y + c);
-      });
-      return 0;
-    }
-    default:
-      return EK_ERR_ARG;
-  }
+  if (op.rec.kind == EKX_OP_CONV1X1) return run_conv1x1_op(op, values_, ptr, pool);   // ops_f32.cpp, both dtypes
+  if (values_[op.rec.in0].dtype == EKX_QS8) return run_qs8_op(op, values_, ptr, pool);  // ops_qs8.cpp
+  return run_f32_op(op, values_, ptr, pool);                                           // ops_f32.cpp
 }
 
 ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
