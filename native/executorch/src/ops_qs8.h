@@ -1,4 +1,4 @@
-// int8 (qs8) CHW ops of the delegate program other than the 1x1 convolution (which program.cpp
+// int8 (qs8) CHW ops of the delegate program other than the 1x1 convolution (which ops_conv1x1.cpp
 // runs on ek_gspmm_qs8): depthwise convolution, the dense stem convolution, add and clamp (a lookup
 // table), XNNPACK's qs8 arithmetic.
 #pragma once
