@@ -61,7 +61,7 @@ int run_f32_block_channels(const F32Block& b, const std::vector<ValueInfo>& valu
   const ValueInfo& d = values[dw.rec.out];
   const int32_t N_in = e.H * e.W, N = d.H * d.W;
   const ekx_op_rec& r = dw.rec;
-  const ek_dwconv_geom g{e.H, e.W, d.H, d.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+  const ek_dwconv_geom g = dwconv_geom(r, e, d);
   const float* dw_w = reinterpret_cast<const float*>(dw.data);
   const float* dw_bias = dw_w + int64_t{e.C} * g.kh * g.kw;
   const bool expand = b.expand >= 0;

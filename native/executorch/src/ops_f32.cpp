@@ -24,7 +24,7 @@ int run_f32_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vect
   const int threads = pool.threads();
   switch (r.kind) {
     case EKX_OP_DWCONV: {
-      const ek_dwconv_geom g{x.H, x.W, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+      const ek_dwconv_geom g = dwconv_geom(r, x, y);
       const float* X = static_cast<const float*>(ptr[r.in0]);
       float* Y = static_cast<float*>(ptr[r.out]);
       const float* w = reinterpret_cast<const float*>(op.data);

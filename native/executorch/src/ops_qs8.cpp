@@ -171,7 +171,7 @@ int run_qs8_op(const OpInfo& op, const std::vector<ValueInfo>& values, std::vect
   const int threads = pool.threads();
   switch (r.kind) {
     case EKX_OP_DWCONV: {
-      const ek_dwconv_geom g{x.H, x.W, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+      const ek_dwconv_geom g = dwconv_geom(r, x, y);
       const int8_t* X = static_cast<const int8_t*>(ptr[r.in0]);
       int8_t* Y = static_cast<int8_t*>(ptr[r.out]);
       const size_t scratch_floats = ek_qs8_dwconv_chw_scratch(&g);

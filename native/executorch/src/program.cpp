@@ -11,6 +11,7 @@
 
 #include "edgekit/edgekit.h"
 #include "f32-conv-chw/f32-conv-chw.h"
+#include "f32-dwconv-chw/f32-dwconv-chw.h"
 #include "fused_f32.h"
 #include "fused_f32_channels.h"
 #include "fused_qs8.h"
@@ -327,6 +328,10 @@ int Program::run_op(const OpInfo& op, std::vector<void*>& ptr, ThreadPool& pool)
 
 ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
   return ek_conv_geom{x.C, x.H, x.W, y.C, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
+}
+
+ek_dwconv_geom dwconv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y) {
+  return ek_dwconv_geom{x.H, x.W, y.H, y.W, r.ip[0], r.ip[1], r.ip[2], r.ip[3], r.ip[4], r.ip[5]};
 }
 
 int32_t threaded_band_rows(int32_t rows, const ValueInfo& y, int threads) {

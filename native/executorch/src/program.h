@@ -12,6 +12,7 @@
 
 struct ek_weights;
 struct ek_conv_geom;
+struct ek_dwconv_geom;
 
 namespace edgekit_et {
 
@@ -94,6 +95,8 @@ bool validate_window_geometry(const ekx_op_rec& r, const ValueInfo& x, const Val
 
 // A dense conv op's geometry (ip = kh kw sh sw pad_top pad_left ...) from its input and output values.
 ek_conv_geom conv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y);
+// A depthwise op's geometry (ip = kh kw sh sw pad_top pad_left ...) over whole planes x -> y.
+ek_dwconv_geom dwconv_geom(const ekx_op_rec& r, const ValueInfo& x, const ValueInfo& y);
 
 // The band height a fused block runs with at `threads`: `rows` (what fits the L2 budget), at least 1;
 // at more than one thread lowered so the bands (edges at b * H / bands) are a multiple of `threads`
